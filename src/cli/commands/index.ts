@@ -1,0 +1,7 @@
+import type { Command } from './command.js';
+import { configCommand } from './config.js';
+
+/** Every `sextant` subcommand, by name. Each lives in its own file in this folder. */
+export const commands: Record<string, Command> = {
+  config: configCommand,
+};

@@ -1,0 +1,6 @@
+/** Sextant's public API. Each folder's entry file says what it exports. */
+export * from './errors.js';
+export { DEFAULTS, type Defaults } from './defaults.js';
+export * from './model/index.js';
+export * from './pipeline/index.js';
+export * from './store/index.js';

@@ -1,0 +1,109 @@
+import type {
+  EmbeddingRequest,
+  EmbeddingResponse,
+  ModelRequest,
+  ModelResponse,
+  RequestMetadata,
+  StreamEvent,
+} from '../model/types.js';
+
+/** Per-request switches a caller can set (gateway headers map onto these). */
+export interface CallControls {
+  /** Skip the cache entirely for this call. */
+  cacheBypass?: boolean;
+  /** Ignore a cached answer but store the fresh one. */
+  cacheRefresh?: boolean;
+  /** Extra cache tags for invalidation. */
+  cacheTags?: string[];
+  /** Per-entry cache TTL override, in ms. */
+  cacheTtlMs?: number;
+}
+
+/** What travels with one call through the pipeline, beside the request itself. */
+export interface CallContext {
+  /** Aborting it cancels the in-flight upstream call. Middleware may narrow it (timeouts). */
+  signal: AbortSignal;
+  metadata: RequestMetadata;
+  controls: CallControls;
+  /** Scratch space for middleware, keyed by middleware name. */
+  state: Map<string, unknown>;
+  /** performance.now() when the call entered the pipeline. */
+  startedAt: number;
+}
+
+export type GenerateNext = (request: ModelRequest, context: CallContext) => Promise<ModelResponse>;
+export type StreamNext = (request: ModelRequest, context: CallContext) => AsyncIterable<StreamEvent>;
+export type EmbedNext = (request: EmbeddingRequest, context: CallContext) => Promise<EmbeddingResponse>;
+
+/**
+ * A middleware wraps the call below it. Each handler is optional: a missing one passes the
+ * call through untouched, so a middleware that only cares about plain calls costs nothing on streams.
+ */
+export interface Middleware {
+  readonly name: string;
+  generate?(request: ModelRequest, context: CallContext, next: GenerateNext): Promise<ModelResponse>;
+  stream?(request: ModelRequest, context: CallContext, next: StreamNext): AsyncIterable<StreamEvent>;
+  embed?(request: EmbeddingRequest, context: CallContext, next: EmbedNext): Promise<EmbeddingResponse>;
+}
+
+/** The innermost handler of a pipeline: normally the provider router. */
+export interface Terminal {
+  generate: GenerateNext;
+  stream: StreamNext;
+  embed: EmbedNext;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  controls?: CallControls;
+}
+
+/** A composed pipeline: what the agent runtime and the gateway call. */
+export interface Model {
+  generate(request: ModelRequest, options?: CallOptions): Promise<ModelResponse>;
+  stream(request: ModelRequest, options?: CallOptions): AsyncIterable<StreamEvent>;
+  embed(request: EmbeddingRequest, options?: CallOptions): Promise<EmbeddingResponse>;
+}
+
+function newContext(metadata: RequestMetadata | undefined, options: CallOptions | undefined): CallContext {
+  return {
+    signal: options?.signal ?? new AbortController().signal,
+    metadata: metadata ?? {},
+    controls: options?.controls ?? {},
+    state: new Map(),
+    startedAt: performance.now(),
+  };
+}
+
+/**
+ * Chains middleware around a terminal. The first middleware in the list is the outermost:
+ * it sees the request first and the response last.
+ */
+export function compose(middlewares: readonly Middleware[], terminal: Terminal): Model {
+  let generate: GenerateNext = terminal.generate;
+  let stream: StreamNext = terminal.stream;
+  let embed: EmbedNext = terminal.embed;
+  for (let i = middlewares.length - 1; i >= 0; i--) {
+    const m = middlewares[i];
+    if (m.generate) {
+      const inner = generate;
+      const handler = m.generate.bind(m);
+      generate = (request, context) => handler(request, context, inner);
+    }
+    if (m.stream) {
+      const inner = stream;
+      const handler = m.stream.bind(m);
+      stream = (request, context) => handler(request, context, inner);
+    }
+    if (m.embed) {
+      const inner = embed;
+      const handler = m.embed.bind(m);
+      embed = (request, context) => handler(request, context, inner);
+    }
+  }
+  return {
+    generate: (request, options) => generate(request, newContext(request.metadata, options)),
+    stream: (request, options) => stream(request, newContext(request.metadata, options)),
+    embed: (request, options) => embed(request, newContext(request.metadata, options)),
+  };
+}

@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+
+/**
+ * Every schema change, versioned by name (applied in name order, never edited once released).
+ * Each feature owns its migration file; both SQL engines run the same migrations.
+ */
+export const migrations: Record<string, Migration> = {};
