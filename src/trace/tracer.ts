@@ -30,4 +30,6 @@ export interface SpanHandle {
 
 export interface Tracer {
   startSpan(options: StartSpanOptions): SpanHandle;
+  /** Writes out everything buffered so far (e.g. before a process exits). Optional: a no-op tracer has nothing to flush. */
+  flush?(): Promise<void>;
 }
