@@ -3,5 +3,53 @@
  * it adds its migration. Conventions: timestamps are integer milliseconds since the epoch,
  * JSON documents are stored as text, ids are text.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface DatabaseSchema {}
+export interface DatabaseSchema {
+  // security (003-security)
+  api_keys: ApiKeyRow;
+  audit_log: AuditLogRow;
+  budget_counters: BudgetCounterRow;
+  budget_reservations: BudgetReservationRow;
+}
+
+/** A virtual API key: only the SHA-256 of the key is kept. `scopes` and `limits` are JSON. */
+export interface ApiKeyRow {
+  id: string;
+  hash: string;
+  name: string | null;
+  tenant: string;
+  scopes: string;
+  limits: string;
+  created_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+/** One entry of the hash-chained audit log; `hash` covers every other column (canonical JSON). */
+export interface AuditLogRow {
+  seq: number;
+  id: string;
+  at: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  tenant: string | null;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** Money spent and held against one budget window, in nano-USD (integers never drift). */
+export interface BudgetCounterRow {
+  key: string;
+  spent_nanos: number;
+  reserved_nanos: number;
+  updated_at: number;
+}
+
+/** An open reservation: which counters it holds and how much; expired ones are released. */
+export interface BudgetReservationRow {
+  id: string;
+  keys: string;
+  amount_nanos: number;
+  expires_at: number;
+}

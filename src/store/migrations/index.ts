@@ -1,7 +1,10 @@
 import type { Migration } from 'kysely';
+import { securityMigration } from './003-security.js';
 
 /**
  * Every schema change, versioned by name (applied in name order, never edited once released).
  * Each feature owns its migration file; both SQL engines run the same migrations.
  */
-export const migrations: Record<string, Migration> = {};
+export const migrations: Record<string, Migration> = {
+  '003-security': securityMigration,
+};
