@@ -4,11 +4,59 @@
  * Each concept owns one section; add a number here, never as a literal at its use site.
  */
 export const DEFAULTS = {
+  providers: {
+    /** Anthropic requires max_tokens on every call; 4096 fits every current Claude model and most answers, and bounds a runaway reply's cost. */
+    anthropicMaxTokens: 4096,
+    /** The Anthropic API version header: the stable version every current model and feature (tools, streaming, cache usage) works with. */
+    anthropicVersion: '2023-06-01',
+  },
   store: {
     /** Embedded default: one SQLite file next to where the process runs. */
     sqlitePath: './.sextant/sextant.db',
     /** Postgres connections per process: enough for a 2-core replica without starving the server. */
     postgresPoolSize: 10,
+  },
+  agent: {
+    /** A tool-using agent rarely needs more than a dozen steps; 25 leaves room for paging and retries yet stops a runaway early. */
+    maxSteps: 25,
+    /** Wall-clock per run: a few minutes covers multi-step tool use; beyond it a user has usually given up. */
+    timeoutMs: 300_000,
+    /** Tokens per run (input + output, all calls): 200k is a few long-context steps; stops a loop from burning millions. */
+    maxTokens: 200_000,
+    /** USD per run: a generous ceiling for a single task on mid-priced models, small enough that a runaway costs little. */
+    maxCostUsd: 1,
+    /** Calls per tool per run: no single tool should dominate a run; legitimate paging rarely needs more. */
+    maxCallsPerTool: 20,
+    /** Per-attempt tool timeout: most HTTP and SQL tools answer in seconds; a slower tool should say so itself. */
+    toolTimeoutMs: 30_000,
+    /** Tool calls of one step run at once up to this: overlaps I/O without flooding a downstream API. */
+    maxParallelTools: 4,
+    /** Re-asks after an answer fails the output schema: one usually fixes it, a third rarely does. */
+    maxOutputRepairs: 2,
+    /** Re-asks after malformed tool-call JSON, per run. */
+    maxToolCallRepairs: 2,
+    /** After a limit stops the run, one last call (no tools) asks for the best answer so far, if the budget allows. */
+    answerOnLimit: true,
+    loopDetector: {
+      /** The same call (tool + canonical arguments) this many times is a repeat: twice can be a re-check, three times is a loop. */
+      repeatThreshold: 3,
+      /** Cycles of 2..this many steps (A,B,A,B) are looked for; longer cycles are rare and would fire late. */
+      maxCyclePeriod: 4,
+      /** Consecutive steps that bring nothing new (no unseen tool result or text) before it counts as no progress. */
+      noProgressSteps: 3,
+      /** The same error this many times in a row (ignoring tool-requested retries) is an error loop. */
+      errorRepeatThreshold: 3,
+      /** Tool-requested retries of the same call tolerated before they count as repeats again. */
+      maxRequestedRetries: 5,
+      /** Steps looked back at; older steps are forgotten so long runs stay cheap. */
+      window: 12,
+    },
+    context: {
+      /** Tokens kept free in the context window for the model's answer. */
+      reserveOutputTokens: 4_096,
+      /** Used when a model's context window is unknown: the smallest window among current mainstream models. */
+      fallbackContextWindow: 128_000,
+    },
   },
   checks: {
     /** Re-asks per check per run: Reflexion-style gains come mostly from the first one or two reflections; more only adds cost. */
@@ -49,6 +97,20 @@ export const DEFAULTS = {
     costTolerance: 0.2,
     /** Width of the stderr progress bar, in characters. */
     progressBarWidth: 30,
+  },
+  cache: {
+    /** Built-in embedder vector length: 256 floats (1 KiB) per entry; more dims cut hash collisions only marginally on qqp. */
+    embedderDimensions: 256,
+    hashedEmbedder: {
+      /** Stop words still count a little: they carry the question's shape ("how do I" vs "what is"). */
+      stopWordWeight: 0.25,
+      /** Share of the similarity from whole words, word pairs (word order) and character n-grams (typos, inflections). */
+      wordShare: 0.6,
+      bigramShare: 0.25,
+      charShare: 0.35,
+      charNgramMin: 3,
+      charNgramMax: 5,
+    },
   },
 };
 

@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import type { JsonSchema, ToolSpec } from '../model/types.js';
+import { SextantError } from '../errors.js';
+
+/** Where a tool writes what it wants to say about one call; the runtime attaches it to the tool's span. */
+export interface ToolLogger {
+  debug(message: string, data?: Record<string, unknown>): void;
+  info(message: string, data?: Record<string, unknown>): void;
+  warn(message: string, data?: Record<string, unknown>): void;
+  error(message: string, data?: Record<string, unknown>): void;
+}
+
+/** What a tool's `execute` receives beside its input. */
+export interface ToolContext {
+  /** The run's signal: aborted when the run times out, is cancelled, or this call's own timeout fires. */
+  signal: AbortSignal;
+  runId: string;
+  sessionId?: string;
+  /** The id the model gave this call. Stable across retries and resumes: use it as an idempotency key. */
+  toolCallId: string;
+  /** 1 for the first attempt, 2 for the first retry... */
+  attempt: number;
+  logger: ToolLogger;
+}
+
+/**
+ * What happens when a tool fails (throws, times out, or its output fails validation):
+ * `return` sends the error back to the model as the tool's result so it can adapt;
+ * `throw` stops the run with stopReason `error`.
+ */
+export type ToolErrorMode = 'return' | 'throw';
+
+export interface ToolDefinition<I, O> {
+  /** The name the model calls. Letters, digits, `_` and `-` (the common denominator of providers). */
+  name: string;
+  description: string;
+  input: z.ZodType<I>;
+  output?: z.ZodType<O>;
+  execute(input: I, ctx: ToolContext): Promise<O> | O;
+  /** Per-attempt time limit in ms. Default: DEFAULTS.agent.toolTimeoutMs. */
+  timeoutMs?: number;
+  /** Extra attempts after a failure that may succeed if repeated (timeouts, retryable errors). Default 0. */
+  retries?: number;
+  /** Pause the run for a human's approval before running. A function decides per input. */
+  needsApproval?: boolean | ((input: I) => boolean);
+  /**
+   * Safe to run twice with the same input (reads, lookups). A resumed run re-runs an interrupted
+   * idempotent call; an interrupted non-idempotent one is never repeated. Default false.
+   */
+  idempotent?: boolean;
+  /**
+   * The tool reports the state of something that changes over time (a job's status): calling it
+   * again with the same input is expected, so the loop detector does not count it as a repeat.
+   */
+  poller?: boolean;
+  errorMode?: ToolErrorMode;
+}
+
+/** A tool ready for an agent: its definition with defaults applied and its JSON Schema computed once. */
+export interface Tool<I = any, O = any> {
+  readonly name: string;
+  readonly description: string;
+  readonly input: z.ZodType<I>;
+  readonly output?: z.ZodType<O>;
+  readonly execute: (input: I, ctx: ToolContext) => Promise<O> | O;
+  readonly timeoutMs?: number;
+  readonly retries: number;
+  readonly needsApproval: boolean | ((input: I) => boolean);
+  readonly idempotent: boolean;
+  readonly poller: boolean;
+  readonly errorMode: ToolErrorMode;
+  /** JSON Schema of the input, as sent to the model. */
+  readonly parameters: JsonSchema;
+  /** The tool as the model layer describes it. */
+  readonly spec: ToolSpec;
+}
+
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/**
+ * A tool error that asks the model to call again (the upstream was busy, the resource is not ready).
+ * The loop detector treats the retry it asks for as legitimate, not as a repeat.
+ */
+export class ToolRetryRequest extends SextantError {
+  constructor(message: string, options: { retryAfterMs?: number; context?: Record<string, unknown> } = {}) {
+    super('TOOL_ERROR', message, { retryable: true, retryAfterMs: options.retryAfterMs, context: { ...options.context, retryRequested: true } });
+  }
+}
+
+export function defineTool<I, O>(definition: ToolDefinition<I, O>): Tool<I, O> {
+  if (!TOOL_NAME.test(definition.name)) {
+    throw new SextantError('CONFIG_INVALID', `Tool name "${definition.name}" must be 1-64 letters, digits, "_" or "-"`, {
+      context: { tool: definition.name },
+    });
+  }
+  if (definition.retries !== undefined && (!Number.isInteger(definition.retries) || definition.retries < 0)) {
+    throw new SextantError('CONFIG_INVALID', `Tool "${definition.name}": retries must be a non-negative integer`, {
+      context: { tool: definition.name, retries: definition.retries },
+    });
+  }
+  if (definition.timeoutMs !== undefined && !(definition.timeoutMs > 0)) {
+    throw new SextantError('CONFIG_INVALID', `Tool "${definition.name}": timeoutMs must be positive`, {
+      context: { tool: definition.name, timeoutMs: definition.timeoutMs },
+    });
+  }
+  let parameters: JsonSchema;
+  try {
+    parameters = z.toJSONSchema(definition.input, { target: 'draft-7', io: 'input' }) as JsonSchema;
+  } catch (cause) {
+    throw new SextantError('CONFIG_INVALID', `Tool "${definition.name}": its input schema cannot be expressed as JSON Schema`, {
+      cause,
+      context: { tool: definition.name },
+    });
+  }
+  if (parameters.type !== 'object') {
+    throw new SextantError('CONFIG_INVALID', `Tool "${definition.name}": input must be a zod object (models pass named arguments)`, {
+      context: { tool: definition.name, schemaType: parameters.type },
+    });
+  }
+  delete parameters.$schema;
+  return Object.freeze({
+    name: definition.name,
+    description: definition.description,
+    input: definition.input,
+    output: definition.output,
+    execute: definition.execute,
+    timeoutMs: definition.timeoutMs,
+    retries: definition.retries ?? 0,
+    needsApproval: definition.needsApproval ?? false,
+    idempotent: definition.idempotent ?? false,
+    poller: definition.poller ?? false,
+    errorMode: definition.errorMode ?? 'return',
+    parameters,
+    spec: { name: definition.name, description: definition.description, parameters },
+  });
+}
