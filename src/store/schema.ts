@@ -3,7 +3,14 @@
  * it adds its migration. Conventions: timestamps are integer milliseconds since the epoch,
  * JSON documents are stored as text, ids are text.
  */
+import type { CheckpointRow, SessionRow, SpanRow, TraceRow } from './core-tables.js';
+
 export interface DatabaseSchema {
+  // core (001-core)
+  traces: TraceRow;
+  spans: SpanRow;
+  checkpoints: CheckpointRow;
+  sessions: SessionRow;
   // security (003-security)
   api_keys: ApiKeyRow;
   audit_log: AuditLogRow;

@@ -1,4 +1,5 @@
 import type { Migration } from 'kysely';
+import { coreMigration } from './001-core.js';
 import { securityMigration } from './003-security.js';
 
 /**
@@ -6,5 +7,6 @@ import { securityMigration } from './003-security.js';
  * Each feature owns its migration file; both SQL engines run the same migrations.
  */
 export const migrations: Record<string, Migration> = {
+  '001-core': coreMigration,
   '003-security': securityMigration,
 };
