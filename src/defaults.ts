@@ -16,6 +16,86 @@ export const DEFAULTS = {
     /** Postgres connections per process: enough for a 2-core replica without starving the server. */
     postgresPoolSize: 10,
   },
+  trace: {
+    /** Spans buffered per priority class before sampling: ~10 s of a busy agent at 1,000 spans/s, a few MB at most. */
+    queueSize: 10_000,
+    /** Above this fill ratio, ordinary spans (model, tool, check) are sampled; run/step ends and errors never are. */
+    sampleAboveRatio: 0.5,
+    /** Spans written per transaction: large enough to amortize the commit, small enough to keep each flush under ~20 ms. */
+    batchSize: 2_000,
+    /** Longest a finished span waits before it is written: a killed process loses at most this much (step ends flush at once). */
+    flushIntervalMs: 200,
+    /** How often a running trace says its process is alive; a crashed run is found by a dead pid or a stale heartbeat. */
+    heartbeatMs: 5_000,
+    /** A running trace silent for this long (6 heartbeats) belongs to a dead process, even on another host. */
+    staleAfterMs: 30_000,
+    /** Finished traces older than this are pruned: a month covers incident reviews and regression picking. */
+    retentionMaxAgeMs: 30 * 24 * 60 * 60_000,
+    /** Stored span JSON kept at most (oldest traces pruned first): 1 GiB fits any laptop and holds ~1M spans. */
+    retentionMaxBytes: 1024 * 1024 * 1024,
+    /** How often the retention job prunes: hourly is cheap and keeps the store near its bounds. */
+    retentionIntervalMs: 60 * 60_000,
+    /** Traces `sextant traces` lists when no --limit is given: one screen. */
+    listLimit: 50,
+    /** Characters of a tool input/output or message `sextant explain` shows before trimming. */
+    explainTrimChars: 300,
+  },
+  gateway: {
+    /** 8787: free on most machines, easy to remember, and not a port other local dev servers claim by default. */
+    port: 8787,
+    /** Loopback only: a gateway holding provider keys must be exposed on purpose (`--host 0.0.0.0`), never by accident. */
+    host: '127.0.0.1',
+    /** Request bodies above 8 MiB get a 413: a long context with a few inline images fits; more is a mistake or an attack. */
+    bodyLimitBytes: 8 * 1024 * 1024,
+    /** On shutdown, in-flight requests (long streams included) get this long to finish before their connections are cut. */
+    shutdownDrainMs: 30_000,
+    /** A session's in-memory state (loop detector) is dropped after this idle time: agents rarely pause longer mid-task. */
+    sessionIdleMs: 30 * 60_000,
+    /** Sessions tracked at once; the least recently used is dropped beyond it, bounding memory under many clients. */
+    maxSessions: 10_000,
+    /** Rows per page in the admin API and dashboard: enough to scan, small enough to render instantly. */
+    adminPageSize: 50,
+  },
+  pipeline: {
+    retry: {
+      /** Attempts per target, the first included: the OpenAI and Anthropic SDKs also default to 2 retries; a third retry rarely beats falling back. */
+      maxAttempts: 3,
+      /** First backoff step: 0.5 s lets a brief upstream blip (a deploy, a reset connection) clear without stalling the caller. */
+      baseDelayMs: 500,
+      /** Backoff never grows past this: waiting longer than 8 s per step is better spent on a fallback target. */
+      maxDelayMs: 8_000,
+      /** A Retry-After longer than this is not waited for: the error goes up so fallback (or the caller) can act now. */
+      maxRetryAfterMs: 30_000,
+    },
+    timeout: {
+      /** Whole call, retries, waits and fallbacks included: matches the agent's per-run wall clock, beyond which nobody is waiting. */
+      totalMs: 300_000,
+      /** One non-streamed attempt: a slow reasoning model writing a few thousand tokens takes 1-2 minutes; longer is a stuck upstream. */
+      attemptMs: 120_000,
+      /** Stream attempt, from the request to the first event after `start`: covers reasoning models that think before the first token. */
+      streamFirstEventMs: 60_000,
+      /** Stream attempt, longest silence between two events once output flows: tokens come every few ms, 30 s of nothing is a dead connection. */
+      streamIdleMs: 30_000,
+    },
+    breaker: {
+      /** Consecutive failures that open a target's circuit: 5 in a row is an outage, not bad luck. */
+      failureThreshold: 5,
+      /** Failure share in the window that opens the circuit (with at least `minimumCalls`): half the calls failing is a sick upstream. */
+      failureRate: 0.5,
+      /** Calls in the window before the failure rate counts: fewer is too noisy to judge an upstream. */
+      minimumCalls: 10,
+      /** Window over which the failure rate is measured: a minute reacts quickly yet smooths over single bursts. */
+      windowMs: 60_000,
+      /** Time an open circuit stays open before one probe is let through: long enough for most provider incidents' first recovery. */
+      coolDownMs: 30_000,
+      /** Probes let through at once while half-open: one tells whether the upstream is back without loading it. */
+      halfOpenProbes: 1,
+    },
+    /** Output tokens assumed (for the budget reservation) when a request sets no maxTokens: a long answer; most are far shorter. */
+    defaultMaxOutputTokens: 4_096,
+    /** Context window assumed for a model not in the table: local servers (Ollama, llama.cpp) often run 8k; too small only trims history early. */
+    unknownModelContextWindow: 8_192,
+  },
   agent: {
     /** A tool-using agent rarely needs more than a dozen steps; 25 leaves room for paging and retries yet stops a runaway early. */
     maxSteps: 25,
@@ -69,6 +149,12 @@ export const DEFAULTS = {
     judgeMaxTokens: 400,
     /** Documents given to a judge are cut to this many characters in total, to bound its cost. */
     judgeMaxDocumentChars: 24_000,
+    precheck: {
+      /** An answer's words must all occur within this many consecutive sentences of one document to count as clearly supported. */
+      windowSentences: 2,
+      /** Share of the question's terms the answer's sentences must hold to count as clearly supported (tuned on half of HaluEval-QA, checked on the other half). */
+      minQuestionFocus: 0.5,
+    },
     sandbox: {
       /** Wall-clock limit: the child process is killed past it, whatever the code does. */
       timeoutMs: 5_000,
@@ -111,6 +197,58 @@ export const DEFAULTS = {
       charNgramMin: 3,
       charNgramMax: 5,
     },
+  },
+  security: {
+    /** Random bytes per virtual key: 256 bits, so a fast hash (SHA-256) is safe to store and no key can be guessed. */
+    keyBytes: 32,
+    /** Scopes of a key created without any: every model on the chat and embeddings routes, never admin. */
+    defaultScopes: ['models:*', 'routes:chat,embeddings'],
+    /** Tenant of the admin key: a name no virtual key can take by accident (tenants are [A-Za-z0-9._-]). */
+    adminTenant: '*',
+    pii: {
+      /** Redaction before storage is on: traces and logs are where leaked personal data lives longest. */
+      redactStored: true,
+      /** Redaction before sending upstream is opt-in: placeholders can change answers that need the real value. */
+      redactUpstream: false,
+    },
+    injection: {
+      /** Score at or above which untrusted text counts as an injection: one strong signal (an override or a role hijack) reaches it alone. */
+      threshold: 0.6,
+      /** Flag by default: blocking on a heuristic would break agents on the first false positive; strip and block are opt-in. */
+      action: 'flag' as 'flag' | 'strip' | 'block',
+      /** Base64 runs shorter than this are ids, hashes or words; longer ones are decoded and scanned too. */
+      base64MinLength: 24,
+      /** Evidence kept per finding, in characters: enough to read the match in a trace, short enough not to echo a payload. */
+      evidenceChars: 80,
+    },
+    fetch: {
+      /** Redirect hops followed (each re-checked): real sites need 1-3; more is a loop or an evasion. */
+      maxRedirects: 5,
+      /** Whole-request time limit: a page an agent needs arrives in seconds; a slow-loris target should not hold a tool. */
+      timeoutMs: 10_000,
+      /** Body size limit: 5 MiB holds any article or API answer; more would flood the model's context anyway. */
+      maxBytes: 5 * 1024 * 1024,
+    },
+    scrape: {
+      /** Readable text kept per page: about 5k tokens, enough to answer from, small enough for a context window. */
+      maxTextChars: 20_000,
+      /** Links kept per page, in document order. */
+      maxLinks: 100,
+    },
+    sql: {
+      /** Rows returned by sql_query: a model reads a few dozen rows well; more wastes tokens. The result says when it was cut. */
+      rowLimit: 200,
+      /** Statement timeout: an agent's lookup query answers in milliseconds; seconds mean a missing index or a runaway join. */
+      timeoutMs: 5_000,
+    },
+  },
+  budget: {
+    /** A reservation not settled within this is released (a crashed process must not hold budget forever); longer than any sane stream. */
+    reservationTtlMs: 15 * 60_000,
+  },
+  rateLimit: {
+    /** rpm and tpm limits are per minute: the unit providers use, so limits can mirror upstream quotas. */
+    windowMs: 60_000,
   },
 };
 
