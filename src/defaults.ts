@@ -185,6 +185,38 @@ export const DEFAULTS = {
     progressBarWidth: 30,
   },
   cache: {
+    /**
+     * Cosine similarity a semantic candidate needs before verification. The verifier does most of
+     * the filtering; on qqp-dev, precision barely moves between 0.6 and 0.9 once it runs, and 0.8
+     * keeps plainly unrelated texts away from it (bench/cache.ts prints the curve).
+     */
+    threshold: 0.8,
+    /** Candidates verified per lookup: the best one may fail verification while the second passes. */
+    topK: 3,
+    /** Default entry lifetime: a day keeps answers fresh enough for most support/FAQ traffic. */
+    ttlMs: 24 * 60 * 60 * 1000,
+    /** In-process entries before eviction: 100k entries is ~0.4 GB with the built-in embedder (measured in bench/cache.ts). */
+    maxEntries: 100_000,
+    /** Bytes of cached answers (text and JSON) before eviction. */
+    maxBytes: 256 * 1024 * 1024,
+    /** LRU: recent questions are the likeliest to come back; LFU is available for stable FAQ traffic. */
+    eviction: 'lru' as 'lru' | 'lfu',
+    /** No semantic lookup past this many user turns: deep into a conversation (or an agent loop) a similar question rarely wants the same answer. */
+    maxTurns: 1,
+    /** Answers that call tools are not cached by default: the tools' results may differ next time. */
+    cacheToolCalls: false,
+    /** Vectors per partition before HNSW replaces the exact scan (crossover measured in bench/cache.ts). */
+    annThreshold: 5000,
+    hnsw: {
+      /** Links per node: 16 is hnswlib's recommended default for 100-1000 dimensions. */
+      m: 16,
+      /** Build-time beam: 200 gives >0.99 recall@10 at our sizes; a one-time cost per insert. */
+      efConstruction: 200,
+      /** Query-time beam: 64 keeps p50 well under a millisecond at 100k entries with near-exact recall. */
+      efSearch: 64,
+    },
+    /** How often counters are written to the store, so `sextant cache stats` elsewhere sees them. */
+    metricsFlushMs: 5000,
     /** Built-in embedder vector length: 256 floats (1 KiB) per entry; more dims cut hash collisions only marginally on qqp. */
     embedderDimensions: 256,
     hashedEmbedder: {

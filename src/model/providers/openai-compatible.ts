@@ -1,0 +1,122 @@
+/**
+ * One adapter for every server that speaks OpenAI chat completions: OpenAI, Azure OpenAI,
+ * vLLM, Ollama, llama.cpp server, LM Studio, OpenRouter, Groq, Together.
+ */
+import { SextantError, isSextantError } from '../../errors.js';
+import type { Provider, ProviderCallOptions } from '../provider.js';
+import type { EmbeddingRequest, EmbeddingResponse, ModelRequest, ModelResponse, StreamEvent } from '../types.js';
+import { abortError, streamInterruptedError, type UpstreamCallInfo } from '../upstream-errors.js';
+import { parseChunk, postJson, readJson, readSse, type FetchFunction } from './http.js';
+import { ChunkAssembler, completionFromWire, requestToWire, type WireChunk, type WireCompletion } from './openai-wire.js';
+
+export interface OpenAICompatibleOptions {
+  /** Name used in model strings, errors and traces. Default `openai`. */
+  name?: string;
+  /** Up to and including the version segment, e.g. `https://api.openai.com/v1`, `http://localhost:11434/v1`. */
+  baseURL?: string;
+  /** Sent as `Authorization: Bearer <key>` (or in `apiKeyHeader`). Local servers need none. */
+  apiKey?: string;
+  /** Header that carries the raw key instead of `Authorization: Bearer` (Azure: `api-key`). */
+  apiKeyHeader?: string;
+  /** Extra headers on every call (OpenRouter's HTTP-Referer, an organization header...). */
+  headers?: Record<string, string>;
+  /** Query parameters on every call (Azure: `{ 'api-version': '2024-10-21' }`). */
+  query?: Record<string, string>;
+  fetch?: FetchFunction;
+}
+
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+interface WireEmbeddings {
+  model?: string;
+  data?: { index?: number; embedding?: number[] }[];
+  usage?: { prompt_tokens?: number };
+}
+
+export function createOpenAICompatible(options: OpenAICompatibleOptions = {}): Provider {
+  const name = options.name ?? 'openai';
+  const base = (options.baseURL ?? OPENAI_BASE_URL).replace(/\/+$/, '');
+  const query = options.query && Object.keys(options.query).length ? `?${new URLSearchParams(options.query)}` : '';
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.apiKey) {
+    if (options.apiKeyHeader) headers[options.apiKeyHeader] = options.apiKey;
+    else headers.authorization = `Bearer ${options.apiKey}`;
+  }
+  const info: UpstreamCallInfo = { provider: name, apiKey: options.apiKey };
+  const post = (path: string, body: unknown, signal: AbortSignal | undefined) =>
+    postJson({ ...info, url: `${base}${path}${query}`, headers, body, signal, fetch: options.fetch });
+
+  async function generate(request: ModelRequest, callOptions?: ProviderCallOptions): Promise<ModelResponse> {
+    const signal = callOptions?.signal;
+    const response = await post('/chat/completions', requestToWire(request, name), signal);
+    const wire = await readJson<WireCompletion>(response, info, signal);
+    try {
+      return completionFromWire(wire, request.model);
+    } catch (error) {
+      throw isSextantError(error) ? new SextantError(error.code, `${name}: ${error.message}`, { context: { provider: name } }) : error;
+    }
+  }
+
+  async function* stream(request: ModelRequest, callOptions?: ProviderCallOptions): AsyncGenerator<StreamEvent> {
+    const signal = callOptions?.signal;
+    const body = { ...requestToWire(request, name), stream: true, stream_options: { include_usage: true } };
+    const response = await post('/chat/completions', body, signal);
+    if (!response.body) throw streamInterruptedError(info, 'the response has no body', { outputSent: false, chunks: 0 });
+    const assembler = new ChunkAssembler(request.model);
+    const state = { outputSent: false, chunks: 0, upstreamType: undefined as string | undefined };
+    const events: StreamEvent[] = [];
+    let done = false;
+    try {
+      for await (const sse of readSse(response.body)) {
+        if (sse.data === '[DONE]') {
+          done = true;
+          break;
+        }
+        state.chunks++;
+        const chunk = parseChunk<WireChunk>(sse.data);
+        if (chunk.error) {
+          state.upstreamType = chunk.error.type;
+          throw new SextantError('UPSTREAM_ERROR', chunk.error.message ?? 'error event in the stream');
+        }
+        assembler.push(chunk, events);
+        for (const event of events) {
+          if (event.type !== 'start') state.outputSent = true;
+          yield event;
+        }
+        events.length = 0;
+      }
+    } catch (error) {
+      if (signal?.aborted) throw abortError(info, signal, error);
+      if (isSextantError(error, 'STREAM_INTERRUPTED')) throw error;
+      const detail = error instanceof Error ? error.message : String(error);
+      throw streamInterruptedError(info, detail, state, error);
+    }
+    // Servers that end the body without [DONE] after a complete answer lose nothing; anything else was cut.
+    if (!done && !assembler.sawFinishAndUsage) {
+      throw streamInterruptedError(info, 'the connection closed before [DONE]', state);
+    }
+    yield { type: 'finish', response: assembler.finish() };
+  }
+
+  async function embed(request: EmbeddingRequest, callOptions?: ProviderCallOptions): Promise<EmbeddingResponse> {
+    const signal = callOptions?.signal;
+    const body: Record<string, unknown> = { model: request.model, input: request.input, encoding_format: 'float' };
+    if (request.dimensions !== undefined) body.dimensions = request.dimensions;
+    const response = await post('/embeddings', body, signal);
+    const wire = await readJson<WireEmbeddings>(response, info, signal);
+    if (!Array.isArray(wire.data) || wire.data.length !== request.input.length) {
+      throw new SextantError('UPSTREAM_BAD_RESPONSE', `${name} returned ${wire.data?.length ?? 'no'} embeddings for ${request.input.length} inputs`, {
+        context: { provider: name },
+      });
+    }
+    const data = [...wire.data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+    return {
+      model: wire.model ?? request.model,
+      embeddings: data.map((d) => d.embedding ?? []),
+      usage: { inputTokens: wire.usage?.prompt_tokens ?? 0 },
+      meta: {},
+    };
+  }
+
+  return { name, generate, stream, embed };
+}
