@@ -7,6 +7,7 @@ import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
 import { migrateToLatest } from './migrate.js';
 import type { DatabaseSchema } from './schema.js';
+import { sqlTraceRepository } from './traces.js';
 
 export type SqlEngine = 'sqlite' | 'postgres';
 
@@ -76,6 +77,10 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<SqlStor
       close: () => db.destroy(),
     };
   }
-  if (options.migrate ?? true) await migrateToLatest(store.db);
+  if (options.migrate ?? true) {
+    await migrateToLatest(store.db);
+    // A process killed mid-run left its trace 'running': say so before anyone reads it.
+    await sqlTraceRepository(store).markStaleInterrupted();
+  }
   return store;
 }

@@ -1,3 +1,6 @@
 /** Tracing: the Tracer contract, span attribute names and decision records, and the tracer implementations. */
 export type { SpanHandle, SpanKind, SpanStatus, StartSpanOptions, Tracer } from './tracer.js';
 export { ATTR, EVENTS, OPERATIONS, type AttributeName, type DecisionChoice, type DecisionSource, type DecisionTool } from './attributes.js';
+export { noopTracer } from './noop.js';
+export { fanOutTracer } from './fan-out.js';
+export { createStoreTracer, type StoreTracer, type StoreTracerOptions, type StoreTracerStats } from './store-tracer.js';
