@@ -1,0 +1,168 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStore, sqlTraceRepository, type SqlStore, type TraceRepository } from '../src/store/index.js';
+import { ATTR, EVENTS, createStoreTracer, fanOutTracer } from '../src/trace/index.js';
+
+let store: SqlStore | undefined;
+afterEach(async () => {
+  await store?.close();
+  store = undefined;
+});
+
+async function memoryRepo(): Promise<TraceRepository> {
+  store = await openStore({ url: ':memory:' });
+  return sqlTraceRepository(store);
+}
+
+describe('store-backed tracer', () => {
+  it('writes a run with its steps, model and tool spans, events, errors and totals', async () => {
+    const repository = await memoryRepo();
+    const tracer = createStoreTracer({ repository });
+    const run = tracer.startSpan({ kind: 'run', name: 'support', attributes: { [ATTR.RUN_ID]: 'run-1', [ATTR.SESSION_ID]: 'sess', [ATTR.TENANT]: 'acme' } });
+    const step = tracer.startSpan({ kind: 'step', name: 'step 1', parent: run, attributes: { [ATTR.STEP_INDEX]: 1 } });
+    const model = tracer.startSpan({ kind: 'model', name: 'chat', parent: step });
+    const messages = [{ role: 'user', content: 'hi' }];
+    model.set({ [ATTR.DECISION_MESSAGES]: messages, [ATTR.INPUT_TOKENS]: 100, [ATTR.OUTPUT_TOKENS]: 20, [ATTR.COST_USD]: 0.01 });
+    model.end();
+    // Mutating what was passed after the span ended must not change the record.
+    messages.push({ role: 'assistant', content: 'later' });
+    const tool = tracer.startSpan({ kind: 'tool', name: 'crm', parent: step });
+    tool.end('error', { code: 'TOOL_TIMEOUT', message: 'crm took too long' });
+    step.event(EVENTS.LIMIT, { [ATTR.LIMIT_NAME]: 'steps', [ATTR.LIMIT_VALUE]: 1 });
+    step.end();
+    run.set({ [ATTR.STOP_REASON]: 'max_steps', [ATTR.COST_USD]: 0.02 });
+    run.end();
+    await tracer.close();
+
+    const got = await repository.get('run-1');
+    expect(got?.trace).toMatchObject({ agent: 'support', session: 'sess', tenant: 'acme', status: 'completed', stop_reason: 'max_steps', steps: 1, cost_usd: 0.02, input_tokens: 100, output_tokens: 20, span_count: 4, dropped_spans: 0 });
+    const byKind = Object.fromEntries(got!.spans.map((s) => [s.kind, s]));
+    expect(byKind.run.parentId).toBeNull();
+    expect(byKind.step.parentId).toBe(byKind.run.id);
+    expect(byKind.model.parentId).toBe(byKind.step.id);
+    expect(byKind.model.attributes[ATTR.DECISION_MESSAGES]).toEqual([{ role: 'user', content: 'hi' }]);
+    expect(byKind.tool).toMatchObject({ status: 'error', error: { code: 'TOOL_TIMEOUT', message: 'crm took too long' } });
+    expect(byKind.step.events).toMatchObject([{ name: 'limit', attributes: { [ATTR.LIMIT_NAME]: 'steps' } }]);
+    expect(tracer.stats()).toMatchObject({ written: 5, dropped: 0, queued: 0 });
+  });
+
+  it('runs the redaction hook on everything before it is written', async () => {
+    const repository = await memoryRepo();
+    const redact = (value: unknown): unknown => JSON.parse(JSON.stringify(value).replace(/[\w.]+@[\w.]+/g, '[EMAIL]'));
+    const tracer = createStoreTracer({ repository, redact });
+    const run = tracer.startSpan({ kind: 'run', name: 'a', attributes: { [ATTR.RUN_ID]: 'r-redact', [ATTR.RUN_INPUT]: 'mail me at jo@example.com' } });
+    const tool = tracer.startSpan({ kind: 'tool', name: 't', parent: run, attributes: { [ATTR.TOOL_OUTPUT]: { email: 'ann@corp.io' } } });
+    tool.event('note', { who: 'x@y.z' });
+    tool.end('error', { message: 'no user bob@corp.io' });
+    run.end();
+    await tracer.close();
+    const raw = await store!.db.selectFrom('spans').select(['attributes', 'events', 'error']).execute();
+    const text = JSON.stringify(raw);
+    expect(text).not.toMatch(/@/);
+    expect(text).toContain('[EMAIL]');
+  });
+
+  it('samples ordinary spans under pressure, counts the drops, and keeps run/step ends and errors', async () => {
+    const repository = await memoryRepo();
+    const tracer = createStoreTracer({ repository, queueSize: 20, sampleAboveRatio: 0.5 });
+    const run = tracer.startSpan({ kind: 'run', name: 'burst', attributes: { [ATTR.RUN_ID]: 'r-burst' } });
+    const step = tracer.startSpan({ kind: 'step', name: 'step 1', parent: run });
+    // No await between spans: the writer gets no turn, the queue fills.
+    for (let i = 0; i < 200; i++) tracer.startSpan({ kind: 'tool', name: `t${i}`, parent: step }).end();
+    tracer.startSpan({ kind: 'tool', name: 'failing', parent: step }).end('error', { message: 'boom' });
+    step.end();
+    run.end();
+    await tracer.close();
+    const stats = tracer.stats();
+    expect(stats.dropped).toBeGreaterThanOrEqual(180);
+    const got = await repository.get('r-burst');
+    expect(got?.trace.dropped_spans).toBe(stats.dropped);
+    expect(got?.trace.status).toBe('completed');
+    const names = got!.spans.map((s) => s.name);
+    expect(names).toEqual(expect.arrayContaining(['burst', 'step 1', 'failing']));
+    expect(got!.spans.filter((s) => s.kind === 'tool').length).toBe(201 - stats.dropped);
+  });
+
+  it('survives a failing redactor: the batch is counted as dropped and later spans still land', async () => {
+    const repository = await memoryRepo();
+    const errors: unknown[] = [];
+    let fail = true;
+    const tracer = createStoreTracer({
+      repository,
+      onError: (e) => errors.push(e),
+      redact: (v) => {
+        if (fail) throw new Error('redactor down');
+        return v;
+      },
+    });
+    const run = tracer.startSpan({ kind: 'run', name: 'a', attributes: { [ATTR.RUN_ID]: 'r-fail' } });
+    await tracer.flush();
+    expect(errors).toHaveLength(1);
+    expect(tracer.stats()).toMatchObject({ writeErrors: 1, dropped: 1 });
+    fail = false;
+    const run2 = tracer.startSpan({ kind: 'run', name: 'b', attributes: { [ATTR.RUN_ID]: 'r-ok' } });
+    run2.end();
+    run.end();
+    await tracer.close();
+    expect((await repository.get('r-ok'))?.trace.status).toBe('completed');
+  });
+
+  it('fans out to several tracers with one trace id', async () => {
+    const repository = await memoryRepo();
+    const a = createStoreTracer({ repository });
+    const otherStore = await openStore({ url: ':memory:' });
+    const otherRepo = sqlTraceRepository(otherStore);
+    const b = createStoreTracer({ repository: otherRepo });
+    const tracer = fanOutTracer([a, b]);
+    const run = tracer.startSpan({ kind: 'run', name: 'x', attributes: { [ATTR.RUN_ID]: 'r-fan' } });
+    tracer.startSpan({ kind: 'step', name: 's', parent: run }).end();
+    run.end();
+    await tracer.flush?.();
+    const [one, two] = [await repository.get('r-fan'), await otherRepo.get('r-fan')];
+    expect(one?.trace.id).toBe(run.traceId);
+    expect(two?.trace.id).toBe(run.traceId);
+    expect(two?.spans.find((s) => s.kind === 'step')?.parentId).toBe(two?.spans.find((s) => s.kind === 'run')?.id);
+    await Promise.all([a.close(), b.close()]);
+    await otherStore.close();
+  });
+});
+
+describe('a process killed mid-run', () => {
+  it('leaves its trace marked interrupted with every completed step', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sextant-kill-'));
+    const dbPath = join(dir, 'sextant.db');
+    const runId = `run-${randomUUID()}`;
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'trace-kill-child.ts'), dbPath, runId], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => d.toString().includes('hanging') && resolve());
+        child.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
+      });
+      // Wait (bounded) until the tracer's own flushing has written the third step, then kill without warning.
+      const reader = await openStore({ url: dbPath });
+      const deadline = Date.now() + 10_000;
+      while ((await reader.db.selectFrom('spans').select('id').where('kind', '=', 'step').execute()).length < 3 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await reader.close();
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+
+      // Opening the store finds the dead pid and marks the run interrupted.
+      store = await openStore({ url: dbPath });
+      const got = await sqlTraceRepository(store).get(runId);
+      expect(got?.trace).toMatchObject({ status: 'interrupted', stop_reason: 'interrupted', steps: 3, input_tokens: 30 });
+      const steps = got!.spans.filter((s) => s.kind === 'step');
+      expect(steps.map((s) => s.attributes[ATTR.STEP_INDEX])).toEqual([1, 2, 3]);
+      expect(got!.spans.filter((s) => s.kind === 'tool').map((s) => s.attributes[ATTR.TOOL_OUTPUT])).toEqual(['result 1', 'result 2', 'result 3']);
+      expect(got!.spans.find((s) => s.kind === 'run')).toMatchObject({ status: 'interrupted', attributes: { [ATTR.RUN_INPUT]: 'hello' } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
