@@ -17,6 +17,8 @@ export interface CallControls {
   cacheTags?: string[];
   /** Per-entry cache TTL override, in ms. */
   cacheTtlMs?: number;
+  /** Model strings to fall back to, in order, for this call (replaces the pipeline's configured chain). */
+  fallbacks?: string[];
 }
 
 /** What travels with one call through the pipeline, beside the request itself. */
