@@ -11,6 +11,9 @@ export interface DatabaseSchema {
   spans: SpanRow;
   checkpoints: CheckpointRow;
   sessions: SessionRow;
+  // cache (002-cache)
+  cache_entries: CacheEntryRow;
+  cache_metrics: CacheMetricsRow;
   // security (003-security)
   api_keys: ApiKeyRow;
   audit_log: AuditLogRow;
@@ -59,4 +62,39 @@ export interface BudgetReservationRow {
   keys: string;
   amount_nanos: number;
   expires_at: number;
+}
+
+/** One cached answer. `response` and `tags` are JSON; `vector` is the query embedding as little-endian float32. */
+export interface CacheEntryRow {
+  id: string;
+  exact_key: string;
+  scope_key: string;
+  partition_key: string;
+  tenant: string;
+  model: string;
+  query_text: string | null;
+  embedder_id: string | null;
+  vector: Uint8Array | null;
+  response: string;
+  tags: string;
+  bytes: number;
+  hits: number;
+  latency_ms: number;
+  created_at: number;
+  last_used_at: number;
+  expires_at: number | null;
+}
+
+/** Cache counters per scope (tenant, model, system prompt, tools, parameters), summed across processes. */
+export interface CacheMetricsRow {
+  scope_key: string;
+  tenant: string;
+  model: string;
+  exact_hits: number;
+  semantic_hits: number;
+  misses: number;
+  verifier_rejections: number;
+  saved_usd: number;
+  saved_ms: number;
+  updated_at: number;
 }

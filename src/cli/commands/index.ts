@@ -1,7 +1,9 @@
+import { cacheCommand } from './cache.js';
 import type { Command } from './command.js';
 import { configCommand } from './config.js';
 
 /** Every `sextant` subcommand, by name. Each lives in its own file in this folder. */
 export const commands: Record<string, Command> = {
+  cache: cacheCommand,
   config: configCommand,
 };

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import { coreMigration } from './001-core.js';
+import { cacheMigration } from './002-cache.js';
 import { securityMigration } from './003-security.js';
 
 /**
@@ -8,5 +9,6 @@ import { securityMigration } from './003-security.js';
  */
 export const migrations: Record<string, Migration> = {
   '001-core': coreMigration,
+  '002-cache': cacheMigration,
   '003-security': securityMigration,
 };
