@@ -4,3 +4,4 @@ export { DEFAULTS, type Defaults } from './defaults.js';
 export * from './model/index.js';
 export * from './pipeline/index.js';
 export * from './store/index.js';
+export * from './trace/index.js';

@@ -4,3 +4,4 @@ export { ATTR, EVENTS, OPERATIONS, type AttributeName, type DecisionChoice, type
 export { noopTracer } from './noop.js';
 export { fanOutTracer } from './fan-out.js';
 export { createStoreTracer, type StoreTracer, type StoreTracerOptions, type StoreTracerStats } from './store-tracer.js';
+export { createOtelTracer, createOtlpTracer, type OtelTracerOptions, type OtlpTracerOptions } from './otel.js';
