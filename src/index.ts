@@ -5,3 +5,5 @@ export * from './model/index.js';
 export * from './pipeline/index.js';
 export * from './store/index.js';
 export * from './trace/index.js';
+export * from './agent/index.js';
+export * from './tools/index.js';

@@ -1,1 +1,34 @@
-export {};
+/** The agent runtime: defineAgent, the run loop's result and event types, stop reasons, stores, the loop detector. */
+export { defineAgent, type Agent, type AgentOptions, type AgentStream, type ResumeOptions, type RunOptions } from './define-agent.js';
+export { defineTool, ToolRetryRequest, type Tool, type ToolContext, type ToolDefinition } from '../tools/index.js';
+export {
+  STOP_REASONS,
+  type AgentEvent,
+  type ApprovalDecision,
+  type Limits,
+  type PendingApproval,
+  type RunResult,
+  type RunState,
+  type StepRecord,
+  type StopReason,
+  type ToolResultRecord,
+} from './types.js';
+export { approve, reject, argsHash } from './approvals.js';
+export { parseRunState, RUN_STATE_VERSION } from './run-state.js';
+export type { CheckpointRecord, CheckpointStore, SessionStore } from './stores.js';
+export { memoryCheckpointStore, memorySessionStore } from './memory-stores.js';
+export type { ContextPolicy, ContextStrategy } from './context-window.js';
+export {
+  canonicalJson,
+  correctiveMessage,
+  detect as detectLoop,
+  emptyLoopState,
+  observeStep,
+  resolveLoopOptions,
+  type LoopDetectorOptions,
+  type LoopDetectorState,
+  type LoopEvidence,
+  type LoopPattern,
+  type LoopVerdict,
+  type StepObservation,
+} from './loop-detector.js';

@@ -1,0 +1,109 @@
+import { countMessageTokens } from '../model/tokens.js';
+import type { Message } from '../model/types.js';
+
+/**
+ * Keeps a conversation inside the model's context window. The unit of removal is a turn (a user
+ * message and everything up to the next one); inside the current turn, an assistant message is
+ * removed together with its tool results. A message, or a tool call and its result, is never cut.
+ */
+
+export type ContextStrategy = 'drop-oldest' | 'summarize';
+
+export interface ContextPolicy {
+  strategy?: ContextStrategy;
+  /** Overrides the model's window minus the reserve: the most input tokens a call may send. */
+  maxInputTokens?: number;
+  /** Tokens kept free for the answer. Default DEFAULTS.agent.context.reserveOutputTokens. */
+  reserveOutputTokens?: number;
+}
+
+/** Per-message token counts, kept for the messages' lifetime: a run counts each message once. */
+const counted = new WeakMap<Message, number>();
+
+function tokensOf(message: Message, model: string): number {
+  let n = counted.get(message);
+  if (n === undefined) {
+    // The 3 tokens of reply priming are added once by the caller, not per message.
+    n = countMessageTokens([message], model) - 3;
+    counted.set(message, n);
+  }
+  return n;
+}
+
+/** Whether the messages fit `budget` tokens. A character count bounds tokens from above, so most checks never tokenize. */
+export function fits(messages: readonly Message[], budget: number, model: string): boolean {
+  let chars = 3;
+  for (const m of messages) chars += JSON.stringify(m).length + 8;
+  if (chars <= budget) return true;
+  return messages.reduce((n, m) => n + tokensOf(m, model), 3) <= budget;
+}
+
+/** Splits messages into removable units: turns, and inside the last turn, assistant+tool-result groups. */
+function units(messages: readonly Message[]): { start: number; end: number; turn: boolean }[] {
+  const turnStarts: number[] = [];
+  messages.forEach((m, i) => {
+    if (m.role === 'user' || i === 0) turnStarts.push(i);
+  });
+  const out: { start: number; end: number; turn: boolean }[] = [];
+  for (let t = 0; t < turnStarts.length - 1; t++) out.push({ start: turnStarts[t], end: turnStarts[t + 1], turn: true });
+  // The current turn: its opening message stays; its later groups may go, oldest first, except the last one.
+  const last = turnStarts[turnStarts.length - 1] ?? 0;
+  let i = last + 1;
+  const groups: { start: number; end: number; turn: boolean }[] = [];
+  while (i < messages.length) {
+    let end = i + 1;
+    if (messages[i].role === 'assistant') while (end < messages.length && messages[end].role === 'tool') end++;
+    groups.push({ start: i, end, turn: false });
+    i = end;
+  }
+  out.push(...groups.slice(0, -1));
+  return out;
+}
+
+export interface FitResult {
+  messages: Message[];
+  /** The messages taken out, in order (to summarize, or to report). */
+  removed: Message[];
+}
+
+/**
+ * Removes the oldest units until the conversation fits `budget`. If even the newest unit does not
+ * fit, it is kept whole: the provider's own error then says so, rather than a silently cut message.
+ */
+export function dropOldest(messages: readonly Message[], budget: number, model: string): FitResult {
+  if (fits(messages, budget, model)) return { messages: [...messages], removed: [] };
+  const removable = units(messages);
+  const removedIdx = new Set<number>();
+  let kept = [...messages];
+  for (const unit of removable) {
+    for (let i = unit.start; i < unit.end; i++) removedIdx.add(i);
+    kept = messages.filter((_, i) => !removedIdx.has(i));
+    if (fits(kept, budget, model)) break;
+  }
+  return { messages: kept, removed: messages.filter((_, i) => removedIdx.has(i)) };
+}
+
+export const SUMMARY_PREFIX = 'Summary of the earlier conversation (older turns were summarized to fit the context window):\n';
+
+/** The request sent to the model to summarize removed turns. */
+export function summaryPrompt(removed: readonly Message[]): Message[] {
+  const transcript = removed
+    .map((m) => {
+      if (m.role === 'tool') return `tool result (${m.name ?? m.toolCallId}): ${m.content}`;
+      if (m.role === 'assistant') {
+        const calls = (m.toolCalls ?? []).map((c) => `called ${c.name}(${c.arguments})`).join('; ');
+        return `assistant: ${m.content ?? ''}${calls ? ` [${calls}]` : ''}`;
+      }
+      return `${m.role}: ${typeof m.content === 'string' ? m.content : JSON.stringify(m.content)}`;
+    })
+    .join('\n');
+  return [
+    {
+      role: 'system',
+      content:
+        'Summarize this conversation excerpt for the assistant who will continue it. Keep every fact, decision, ' +
+        'identifier, number and open question; drop pleasantries. Answer with the summary only.',
+    },
+    { role: 'user', content: transcript },
+  ];
+}
