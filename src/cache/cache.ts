@@ -224,9 +224,9 @@ export async function createCache(options: CacheOptions = {}): Promise<Cache> {
   const timer = store ? setInterval(() => void flush().catch(() => undefined), flushMs) : undefined;
   timer?.unref();
 
-  const hit = (status: 'hit' | 'semantic-hit', keys: CacheKeys, tenant: string, entry: { response: ModelResponse; latencyMs: number }, startedAt: number, extra: { similarity?: number; matchedText?: string } = {}): LookupResult => {
+  const hit = (status: 'hit' | 'semantic-hit', keys: CacheKeys, tenant: string, model: string, entry: { response: ModelResponse; latencyMs: number }, startedAt: number, extra: { similarity?: number; matchedText?: string } = {}): LookupResult => {
     const savedUsd = savedUsdOf(entry.response);
-    const scope = { scopeKey: keys.scopeKey, tenant, model: entry.response.model };
+    const scope = { scopeKey: keys.scopeKey, tenant, model };
     metrics.add(scope, status === 'hit' ? 'exactHits' : 'semanticHits');
     metrics.add(scope, 'savedUsd', savedUsd);
     metrics.add(scope, 'savedMs', Math.max(0, entry.latencyMs - (performance.now() - startedAt)));
@@ -254,11 +254,11 @@ export async function createCache(options: CacheOptions = {}): Promise<Cache> {
       if (exact && expired(exact)) await remove([exact]);
       else if (exact) {
         use(exact);
-        return hit('hit', keys, tenant, exact, startedAt);
+        return hit('hit', keys, tenant, request.model, exact, startedAt);
       }
       if (shared) {
         const answer = await shared.get(keys.exactKey);
-        if (answer) return hit('hit', keys, tenant, answer, startedAt);
+        if (answer) return hit('hit', keys, tenant, request.model, answer, startedAt);
       }
       if (!embedder || keys.queryText === undefined || keys.queryText.trim() === '' || keys.turns > settings.maxTurns) return miss();
       const [vector] = await embedder.embed([keys.queryText], { signal: lookupOptions.signal });
@@ -280,13 +280,13 @@ export async function createCache(options: CacheOptions = {}): Promise<Cache> {
             .catch(() => ({ ok: false }));
           if (!verdict.ok) {
             accepted = false;
-            metrics.add({ scopeKey: keys.scopeKey, tenant, model: candidate.model }, 'verifierRejections');
+            metrics.add({ scopeKey: keys.scopeKey, tenant, model: request.model }, 'verifierRejections');
             break;
           }
         }
         if (!accepted) continue;
         use(candidate);
-        return hit('semantic-hit', keys, tenant, candidate, startedAt, { similarity: match.score, matchedText: candidate.queryText });
+        return hit('semantic-hit', keys, tenant, request.model, candidate, startedAt, { similarity: match.score, matchedText: candidate.queryText });
       }
       return miss(vector);
     },

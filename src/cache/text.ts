@@ -1,12 +1,13 @@
 /**
  * Text normalization shared by the offline embedder and the verifier, so both see the same
- * words: lower case, accents removed, apostrophes dropped ("1980's" → "1980s", "what's" → "whats").
+ * words: lower case, accents removed, "what's" spelled out, other apostrophes dropped ("1980's" → "1980s").
  */
 export function normalizeText(text: string): string {
   return text
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
+    .replace(/\b(what|how|where|who|when|why|it|that|there|here)['’`]s\b/g, '$1 is')
     .replace(/['’`]/g, '');
 }
 
