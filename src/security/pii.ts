@@ -1,0 +1,277 @@
+import ipaddr from 'ipaddr.js';
+
+/**
+ * PII and secret detection. Every type is a pattern plus a validator, so look-alikes are left
+ * alone: card numbers must pass Luhn and carry a known issuer prefix, IBANs the mod-97 check and
+ * their country's length, US SSNs avoid the never-issued ranges, UK National Insurance numbers
+ * the unused prefixes, IP addresses must parse, phone numbers need a phone's shape (a `+`
+ * country code, a trunk `0`, or a (NXX) NXX-XXXX layout) and are not dates or version strings.
+ */
+export type PiiType = 'email' | 'phone' | 'card' | 'iban' | 'ssn' | 'uk_nino' | 'ipv4' | 'ipv6' | 'secret';
+
+export const PII_TYPES: readonly PiiType[] = ['email', 'phone', 'card', 'iban', 'ssn', 'uk_nino', 'ipv4', 'ipv6', 'secret'];
+
+export interface PiiMatch {
+  type: PiiType;
+  /** For secrets: which format (`openai`, `aws_access_key`, `jwt`, `private_key`...). */
+  kind?: string;
+  start: number;
+  end: number;
+  value: string;
+}
+
+interface Detector {
+  type: PiiType;
+  kind?: string;
+  pattern: RegExp;
+  /** Group holding the value when the pattern needs context around it. */
+  group?: number;
+  valid?: (value: string) => boolean;
+}
+
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+/** Issuer prefixes and lengths: Visa, Mastercard (51-55, 2221-2720), Amex, Discover, JCB, Diners, UnionPay, Maestro. */
+function cardValid(raw: string): boolean {
+  if (!/^\d{4}([ -]?)\d{4,6}\1\d{4,5}(\1\d{1,4})?$/.test(raw)) return false;
+  const digits = raw.replace(/\D/g, '');
+  const n = digits.length;
+  const issuer =
+    (/^4/.test(digits) && [13, 16, 19].includes(n)) ||
+    (/^(5[1-5]|2(2[2-9][1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720))/.test(digits) && n === 16) ||
+    (/^3[47]/.test(digits) && n === 15) ||
+    (/^(6011|65|64[4-9])/.test(digits) && n >= 16) ||
+    (/^35(2[89]|[3-8]\d)/.test(digits) && n >= 16) ||
+    (/^3(0[0-5]|[689])/.test(digits) && n >= 14) ||
+    (/^62/.test(digits) && n >= 16) ||
+    (/^(5018|5020|5038|6304|6759|676[1-3])/.test(digits) && n >= 12);
+  return issuer && luhnValid(digits);
+}
+
+const IBAN_LENGTHS: Record<string, number> = {
+  AD: 24, AE: 23, AT: 20, BE: 16, BG: 22, BH: 22, BR: 29, CH: 21, CY: 28, CZ: 24, DE: 22, DK: 18, EE: 20, ES: 24,
+  FI: 18, FR: 27, GB: 22, GI: 23, GR: 27, HR: 21, HU: 28, IE: 22, IL: 23, IS: 26, IT: 27, LI: 21, LT: 20, LU: 20,
+  LV: 21, MC: 27, MT: 31, NL: 18, NO: 15, PL: 28, PT: 25, RO: 24, SA: 24, SE: 24, SI: 19, SK: 24, SM: 27, TR: 26,
+};
+
+export function ibanValid(raw: string): boolean {
+  const iban = raw.replace(/ /g, '').toUpperCase();
+  if (IBAN_LENGTHS[iban.slice(0, 2)] !== iban.length) return false;
+  const rearranged = iban.slice(4) + iban.slice(0, 4);
+  let remainder = 0;
+  for (const ch of rearranged) {
+    const value = ch >= 'A' ? String(ch.charCodeAt(0) - 55) : ch;
+    for (const d of value) remainder = (remainder * 10 + (d.charCodeAt(0) - 48)) % 97;
+  }
+  return remainder === 1;
+}
+
+/** US SSN: area 000, 666 and 900-999, group 00 and serial 0000 are never issued; 078-05-1120 and 219-09-9999 were published in ads. */
+function ssnValid(raw: string): boolean {
+  const [area, group, serial] = raw.split(/[- ]/);
+  if (area === '000' || area === '666' || area[0] === '9' || group === '00' || serial === '0000') return false;
+  return !['078051120', '219099999'].includes(area + group + serial);
+}
+
+/** UK NINO: the first letter is never D, F, I, Q, U, V; the second never D, F, I, O, Q, U, V; BG, GB, NK, KN, TN, NT, ZZ are not allocated. */
+function ninoValid(raw: string): boolean {
+  const prefix = raw.slice(0, 2);
+  return !['BG', 'GB', 'NK', 'KN', 'TN', 'NT', 'ZZ'].includes(prefix);
+}
+
+function phoneValid(raw: string): boolean {
+  const digits = raw.replace(/\D/g, '');
+  if (/^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$/.test(raw)) return false; // dates
+  if (raw.startsWith('+')) return digits.length >= 8 && digits.length <= 15;
+  if (/^\d+(\.\d+)+$/.test(raw) && !/^\d{3}\.\d{3}\.\d{4}$/.test(raw)) return false; // versions, dotted ids
+  // North American layout: (NXX) NXX-XXXX, NXX-NXX-XXXX, NXX.NXX.XXXX, NXX NXX XXXX.
+  if (/^(\(\d{3}\) ?|\d{3}[-. ])\d{3}[-. ]\d{4}$/.test(raw)) return /^[2-9]\d{2}[2-9]/.test(digits);
+  // A national number with a trunk 0, written in groups (UK, FR, DE...).
+  return /^0\d/.test(digits) && /[ ().-]/.test(raw) && digits.length >= 10 && digits.length <= 11;
+}
+
+function jwtValid(token: string): boolean {
+  try {
+    const header = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8')) as Record<string, unknown>;
+    return typeof header.alg === 'string';
+  } catch {
+    return false;
+  }
+}
+
+function ipv6Valid(raw: string): boolean {
+  if (!ipaddr.IPv6.isValidFourPartDecimal?.(raw) && !ipaddr.IPv6.isValid(raw)) return false;
+  // `::`, `a::b` style fragments in code are rare; require some real content.
+  return raw.replace(/[:.]/g, '').length >= 4;
+}
+
+/** Dotted numbers right after these words are versions or builds, not addresses or phones. */
+const VERSION_CONTEXT = /\b(?:version|release|build|ver\.?|v)\s*$/i;
+
+const B = '(?<![\\w@.+-])';
+const E = '(?![\\w@-]|\\.\\w)';
+
+const DETECTORS: Detector[] = [
+  { type: 'secret', kind: 'private_key', pattern: /-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z]+ )*PRIVATE KEY-----/g },
+  { type: 'secret', kind: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g, valid: jwtValid },
+  { type: 'secret', kind: 'anthropic', pattern: /\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{32,}/g },
+  { type: 'secret', kind: 'openai', pattern: /\bsk-(?:proj-|svcacct-|admin-|sx-)?[A-Za-z0-9_-]{32,}/g },
+  { type: 'secret', kind: 'aws_access_key', pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/g },
+  { type: 'secret', kind: 'aws_secret_key', pattern: /aws.{0,20}?secret.{0,20}?[:=]\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/gi, group: 1 },
+  { type: 'secret', kind: 'github', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{60,})\b/g },
+  { type: 'secret', kind: 'slack', pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}|https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/[A-Za-z0-9]+/g },
+  { type: 'secret', kind: 'stripe', pattern: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b/g },
+  { type: 'secret', kind: 'google', pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
+  { type: 'email', pattern: /(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b/g },
+  { type: 'iban', pattern: new RegExp(`${B}[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?${E}`, 'g'), valid: ibanValid },
+  { type: 'card', pattern: new RegExp(`${B}\\d{4}[ -]?\\d{4,6}[ -]?\\d{4,5}(?:[ -]?\\d{1,4})?${E}`, 'g'), valid: cardValid },
+  { type: 'ssn', pattern: new RegExp(`${B}\\d{3}([- ])\\d{2}\\1\\d{4}${E}`, 'g'), valid: ssnValid },
+  { type: 'uk_nino', pattern: /\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/g, valid: ninoValid },
+  {
+    type: 'ipv6',
+    pattern: /(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:|:)(?::|[0-9A-Fa-f]{1,4}:){1,7}(?:[0-9A-Fa-f]{1,4}|:|\d{1,3}(?:\.\d{1,3}){3})?(?![\w:]|\.\d)/g,
+    valid: ipv6Valid,
+  },
+  {
+    type: 'ipv4',
+    valid: (value) => value !== '0.0.0.0',
+    pattern: /(?<![\w.]|\bv)(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![\w]|\.\d)/g,
+  },
+  { type: 'phone', pattern: new RegExp(`${B}(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{1,5}(?:[ .-]\\d{2,8}){1,4}${E}`, 'g'), valid: phoneValid },
+];
+
+/** Every PII and secret in `text`, left to right, without overlaps (earlier detectors win, then longer matches). */
+export function findPii(text: string, options: { types?: readonly PiiType[] } = {}): PiiMatch[] {
+  const found: (PiiMatch & { rank: number })[] = [];
+  DETECTORS.forEach((d, rank) => {
+    if (options.types && !options.types.includes(d.type)) return;
+    for (const m of text.matchAll(d.pattern)) {
+      const value = d.group ? m[d.group] : m[0];
+      if (!value || (d.valid && !d.valid(value))) continue;
+      const start = m.index + (d.group ? m[0].indexOf(value) : 0);
+      if ((d.type === 'ipv4' || d.type === 'phone') && VERSION_CONTEXT.test(text.slice(Math.max(0, start - 12), start))) continue;
+      found.push({ type: d.type, ...(d.kind ? { kind: d.kind } : {}), start, end: start + value.length, value, rank });
+    }
+  });
+  found.sort((a, b) => a.rank - b.rank || b.end - b.start - (a.end - a.start));
+  const kept: PiiMatch[] = [];
+  for (const { rank: _rank, ...m } of found) {
+    if (kept.every((k) => m.end <= k.start || m.start >= k.end)) kept.push(m);
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}
+
+const LABELS: Record<PiiType, string> = {
+  email: 'EMAIL',
+  phone: 'PHONE',
+  card: 'CARD',
+  iban: 'IBAN',
+  ssn: 'SSN',
+  uk_nino: 'NINO',
+  ipv4: 'IP',
+  ipv6: 'IP',
+  secret: 'SECRET',
+};
+
+export interface RedactOptions {
+  types?: readonly PiiType[];
+}
+
+/** Replaces every PII and secret with its type label (`[EMAIL]`): the storage hook, not reversible. */
+export function redact(text: string, options: RedactOptions = {}): string {
+  let out = '';
+  let at = 0;
+  for (const m of findPii(text, options)) {
+    out += `${text.slice(at, m.start)}[${LABELS[m.type]}]`;
+    at = m.end;
+  }
+  return out + text.slice(at);
+}
+
+/** `redact` over every string of a JSON value (object keys included), returning a new value. */
+export function redactValue<T>(value: T, options: RedactOptions = {}): T {
+  if (typeof value === 'string') return redact(value, options) as T;
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, options)) as T;
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [redact(k, options), redactValue(v, options)])) as T;
+  }
+  return value;
+}
+
+const PLACEHOLDER = /\[(EMAIL|PHONE|CARD|IBAN|SSN|NINO|IP|SECRET)_(\d+)\]/g;
+/** A text tail that may be the start of a placeholder split across stream deltas. */
+const PARTIAL_PLACEHOLDER = /\[[A-Z]{0,6}(?:_\d{0,6})?$/;
+
+/**
+ * Reversible redaction for one call: values become numbered placeholders (`[EMAIL_1]`, the same
+ * value always the same one) before the request goes upstream, and are put back in the answer.
+ */
+export interface PlaceholderVault {
+  redact(text: string): string;
+  /** `json`: the text is inside a JSON string (tool-call arguments), so restored values are escaped. */
+  restore(text: string, options?: { json?: boolean }): string;
+  /** A restorer for one stream of deltas: holds back a tail that may be a split placeholder. */
+  streamRestorer(options?: { json?: boolean }): { push(delta: string): string; flush(): string };
+  readonly size: number;
+}
+
+export function createPlaceholderVault(options: RedactOptions = {}): PlaceholderVault {
+  const byValue = new Map<string, string>();
+  const byPlaceholder = new Map<string, string>();
+  const counters = new Map<string, number>();
+  const restore = (text: string, { json = false } = {}) =>
+    text.replace(PLACEHOLDER, (p) => {
+      const value = byPlaceholder.get(p);
+      if (value === undefined) return p;
+      return json ? JSON.stringify(value).slice(1, -1) : value;
+    });
+  return {
+    get size() {
+      return byValue.size;
+    },
+    redact(text) {
+      let out = '';
+      let at = 0;
+      for (const m of findPii(text, options)) {
+        let placeholder = byValue.get(m.value);
+        if (!placeholder) {
+          const label = LABELS[m.type];
+          const n = (counters.get(label) ?? 0) + 1;
+          counters.set(label, n);
+          placeholder = `[${label}_${n}]`;
+          byValue.set(m.value, placeholder);
+          byPlaceholder.set(placeholder, m.value);
+        }
+        out += text.slice(at, m.start) + placeholder;
+        at = m.end;
+      }
+      return out + text.slice(at);
+    },
+    restore,
+    streamRestorer(restoreOptions = {}) {
+      let held = '';
+      return {
+        push(delta) {
+          const text = held + delta;
+          const tail = PARTIAL_PLACEHOLDER.exec(text);
+          const cut = tail ? tail.index : text.length;
+          held = text.slice(cut);
+          return restore(text.slice(0, cut), restoreOptions);
+        },
+        flush() {
+          const rest = restore(held, restoreOptions);
+          held = '';
+          return rest;
+        },
+      };
+    },
+  };
+}
