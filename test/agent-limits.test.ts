@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineAgent, defineTool, STOP_REASONS } from '../src/agent/index.js';
+import { scriptedModel, type ScriptedReply } from '../src/model/providers/scripted.js';
+
+const search = defineTool({
+  name: 'search',
+  description: 'Searches',
+  input: z.object({ q: z.string() }),
+  idempotent: true,
+  execute: async ({ q }) => `results for ${q}`,
+});
+
+/** A model that keeps searching with new queries (so the loop detector stays quiet) until asked to answer now. */
+function endlessSearcher(usage?: ScriptedReply['usage'], priced = false) {
+  return scriptedModel({
+    ...(priced ? { pricing: { inputUsdPerMillion: 1_000, outputUsdPerMillion: 1_000 } } : {}),
+    replies: (request, index) =>
+      request.toolChoice === 'none' ? { text: 'Best answer so far.', usage } : { toolCalls: [{ name: 'search', arguments: { q: `query ${index}` } }], usage },
+  });
+}
+
+describe('limits', () => {
+  it('max_steps: stops at the step limit, after one last answer-now call without tools', async () => {
+    const model = endlessSearcher();
+    const agent = defineAgent({ model, tools: [search], limits: { maxSteps: 3 } });
+    const result = await agent.run('research');
+    expect(result.stopReason).toBe('max_steps');
+    expect(result.stopDetail).toBe('reached the limit of 3 steps');
+    expect(result.output).toBe('Best answer so far.');
+    expect(model.requests).toHaveLength(4);
+    expect(model.requests[3].toolChoice).toBe('none');
+  });
+
+  it('max_steps without answer-now returns the partial result; per-run limits override the agent', async () => {
+    const model = endlessSearcher();
+    const agent = defineAgent({ model, tools: [search], limits: { maxSteps: 10, answerOnLimit: false } });
+    const result = await agent.run('research', { limits: { maxSteps: 2 } });
+    expect(result.stopReason).toBe('max_steps');
+    expect(result.output).toBeUndefined();
+    expect(result.steps).toHaveLength(2);
+    expect(model.requests).toHaveLength(2);
+  });
+
+  it('max_tokens: a call that overspends does not get its tools run', async () => {
+    let executed = 0;
+    const counted = defineTool({ name: 'search', description: 's', input: z.object({ q: z.string() }), execute: ({ q }) => { executed++; return q; } });
+    const agent = defineAgent({ model: endlessSearcher({ inputTokens: 600, outputTokens: 400 }), tools: [counted], limits: { maxTokens: 2_500 } });
+    const result = await agent.run('research');
+    expect(result.stopReason).toBe('max_tokens');
+    expect(result.stopDetail).toBe('used 3000 tokens of the limit of 2500');
+    expect(executed).toBe(2);
+    expect(result.steps).toHaveLength(3);
+  });
+
+  it('max_cost: stops when the run has spent its money', async () => {
+    // 1000 tokens at $1000/M = $1 per call.
+    const agent = defineAgent({ model: endlessSearcher({ inputTokens: 500, outputTokens: 500 }, true), tools: [search], limits: { maxCostUsd: 2.5 } });
+    const result = await agent.run('research');
+    expect(result.stopReason).toBe('max_cost');
+    expect(result.cost.totalUsd).toBeCloseTo(3);
+    expect(result.stopDetail).toContain('of the limit of $2.5');
+  });
+
+  it('tool_call_limit: per tool, before the call that would exceed it', async () => {
+    const other = defineTool({ name: 'other', description: 'o', input: z.object({}), execute: () => 'ok' });
+    const agent = defineAgent({ model: endlessSearcher(), tools: [search, other], limits: { maxCallsPerTool: { search: 2 }, answerOnLimit: false } });
+    const result = await agent.run('research');
+    expect(result.stopReason).toBe('tool_call_limit');
+    expect(result.stopDetail).toBe('tool "search" reached its limit of 2 calls');
+    expect(result.state.toolCalls).toEqual({ search: 2 });
+    // The dangling call is closed in the conversation kept for the next run.
+    expect(result.state.pending?.message.toolCalls?.[0].name).toBe('search');
+  });
+
+  it('timeout: cancels a hanging tool through the run signal', async () => {
+    let toolSignal: AbortSignal | undefined;
+    const hangs = defineTool({
+      name: 'hangs',
+      description: 'waits forever',
+      input: z.object({}),
+      timeoutMs: 60_000,
+      execute: (_input, ctx) => {
+        toolSignal = ctx.signal;
+        return new Promise(() => {});
+      },
+    });
+    const agent = defineAgent({ model: scriptedModel({ replies: [{ toolCalls: [{ name: 'hangs' }] }] }), tools: [hangs], limits: { timeoutMs: 50 } });
+    const result = await agent.run('go');
+    expect(result.stopReason).toBe('timeout');
+    expect(result.stopDetail).toBe('reached the time limit of 50ms');
+    expect(toolSignal?.aborted).toBe(true);
+    expect(result.error?.code).toBe('TIMEOUT');
+  });
+
+  it('timeout: cancels a hanging model call', async () => {
+    const agent = defineAgent({ model: scriptedModel({ replies: [{ hang: true }] }), limits: { timeoutMs: 50 } });
+    const result = await agent.run('go');
+    expect(result.stopReason).toBe('timeout');
+    expect(result.steps).toHaveLength(0);
+  });
+
+  it('aborted: the caller cancels the run', async () => {
+    const controller = new AbortController();
+    const agent = defineAgent({ model: scriptedModel({ replies: [{ delayMs: 10_000, text: 'late' }] }) });
+    const pending = agent.run('go', { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('user pressed stop')), 10);
+    const result = await pending;
+    expect(result.stopReason).toBe('aborted');
+    expect(result.stopDetail).toContain('user pressed stop');
+  });
+
+  it('every stop reason is an explicit string', () => {
+    expect(STOP_REASONS).toEqual([
+      'completed', 'max_steps', 'timeout', 'max_tokens', 'max_cost', 'tool_call_limit', 'loop_detected',
+      'aborted', 'approval_required', 'output_invalid', 'check_failed', 'error',
+    ]);
+  });
+});
