@@ -66,7 +66,7 @@ export function scriptedTerminal(steps: Step[]): ScriptedTerminal {
         await new Promise((resolve) => setImmediate(resolve));
       }
       if ('error' in step) throw step.error;
-      if ('hang' in step) await waitForAbort(context.signal, step.ignoreSignal);
+      if ('hang' in step) return await waitForAbort(context.signal, step.ignoreSignal);
       yield { type: 'finish', response: response(text, model, step.usage) };
     },
     async embed(request) {
