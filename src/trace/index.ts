@@ -5,3 +5,4 @@ export { noopTracer } from './noop.js';
 export { fanOutTracer } from './fan-out.js';
 export { createStoreTracer, type StoreTracer, type StoreTracerOptions, type StoreTracerStats } from './store-tracer.js';
 export { createOtelTracer, createOtlpTracer, type OtelTracerOptions, type OtlpTracerOptions } from './otel.js';
+export { explainTrace, type ExplainOptions } from './explain.js';

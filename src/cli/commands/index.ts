@@ -1,9 +1,13 @@
 import { cacheCommand } from './cache.js';
 import type { Command } from './command.js';
 import { configCommand } from './config.js';
+import { explainCommand } from './explain.js';
+import { tracesCommand } from './traces.js';
 
 /** Every `sextant` subcommand, by name. Each lives in its own file in this folder. */
 export const commands: Record<string, Command> = {
   cache: cacheCommand,
   config: configCommand,
+  explain: explainCommand,
+  traces: tracesCommand,
 };
