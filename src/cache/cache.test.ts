@@ -196,7 +196,7 @@ describe('cache policies', () => {
   });
 
   it('evicts the least frequently used entry with LFU, and respects the byte limit', async () => {
-    const { cache, model } = await pipeline({ maxEntries: 3, eviction: 'lfu', embedder: false });
+    const { model } = await pipeline({ maxEntries: 3, eviction: 'lfu', embedder: false });
     for (const q of ['q1', 'q2', 'q3']) await model.generate(ask(q));
     await model.generate(ask('q1'));
     await model.generate(ask('q2'));

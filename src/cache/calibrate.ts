@@ -94,15 +94,10 @@ export function curve(scored: ScoredPair[], step = 0.05): CurvePoint[] {
 }
 
 /**
- * The lowest threshold whose precision, and that of every higher threshold on the grid, meets
- * the target: precision that only holds at one lucky point is not trusted. Undefined when none does.
+ * The lowest threshold whose precision meets the target while serving at least `minServed`
+ * pairs: a precision measured on a handful of pairs is luck, not evidence. Undefined when none does.
  */
-export function chooseThreshold(scored: ScoredPair[], targetPrecision: number, step = 0.01): CurvePoint | undefined {
-  const grid = curve(scored, step).filter((p) => p.accepted > 0);
-  let chosen: CurvePoint | undefined;
-  for (let i = grid.length - 1; i >= 0; i--) {
-    if (grid[i].precision < targetPrecision) break;
-    chosen = grid[i];
-  }
-  return chosen;
+export function chooseThreshold(scored: ScoredPair[], targetPrecision: number, options: { step?: number; minServed?: number } = {}): CurvePoint | undefined {
+  const minServed = options.minServed ?? 20;
+  return curve(scored, options.step ?? 0.01).find((p) => p.accepted >= minServed && p.precision >= targetPrecision);
 }

@@ -20,7 +20,7 @@ describe('rule verifier', () => {
   it.each([
     ['How do I reset my password?', 'how do i reset my password'],
     ["What's the difference between mass and weight?", 'What is the difference between mass and weight?'],
-    ['Which is the best laptop for students?', 'What is the best laptop for students?'],
+    ['What are the benefits of yoga?', 'What are the benefits of Yoga?'],
     ['How would I decorate a bedroom with a 1980s theme?', "How would I decorate a bedroom with a 1980's theme?"],
   ])('accepts %s / %s', (a, b) => {
     expect(checkRules(a, b)).toEqual({ ok: true });
@@ -57,7 +57,7 @@ describe('calibration', () => {
     const verifiers = [createRuleVerifier()];
     const calibration = await scorePairs({ pairs: PAIRS.filter((_, i) => i % 2 === 0), embedder, verifiers });
     const holdout = await scorePairs({ pairs: PAIRS.filter((_, i) => i % 2 === 1), embedder, verifiers });
-    const chosen = chooseThreshold(calibration, 0.95);
+    const chosen = chooseThreshold(calibration, 0.95, { minServed: 2 });
     expect(chosen).toBeDefined();
     const measured = precisionRecall(holdout, chosen!.threshold);
     expect(measured.precision).toBeGreaterThanOrEqual(0.95);

@@ -85,7 +85,7 @@ function negationCount(tokens: string[]): number {
 }
 
 /**
- * What kind of answer the question wants. "which" asks the same as "what"; "what is the best
+ * What kind of answer the question wants ("which" picks among options, so it is its own kind). "what is the best
  * way to" asks how; "what is the reason" asks why. A question with no question word is yes/no.
  */
 function intentOf(text: string): string {
@@ -94,7 +94,6 @@ function intentOf(text: string): string {
   if (/\bwhat (is|are)( the)? (reason|reasons|cause|causes)\b|\bwhat (causes|makes)\b/.test(t)) return 'why';
   const m = t.match(/\b(what|which|how|why|when|where|who|whom|whose)\b/);
   if (!m) return 'yes/no';
-  if (m[1] === 'which') return 'what';
   if (m[1] === 'whom' || m[1] === 'whose') return 'who';
   if (m[1] === 'how' && /\bhow (much|many)\b/.test(t)) return 'how much';
   return m[1];
