@@ -16,7 +16,7 @@ describe('createFakeUpstream', () => {
     const texts = [];
     for (const content of ['a', 'ask fn', 'echo me']) {
       const response = await chat(upstream.url, { model: 'm', messages: [{ role: 'user', content }] });
-      texts.push((await response.json()).choices[0].message.content);
+      texts.push(((await response.json()) as { choices: { message: { content: string } }[] }).choices[0].message.content);
     }
     expect(texts).toEqual(['scripted', 'from function', 'Echo: echo me']);
     expect(upstream.requests.map((r) => r.body.messages[0].content)).toEqual(['a', 'ask fn', 'echo me']);
@@ -48,7 +48,7 @@ describe('createFakeUpstream', () => {
     expect(missing.status).toBe(404);
     const bad = await fetch(`${upstream.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer k' }, body: '{oops' });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error.type).toBe('invalid_request_error');
+    expect(((await bad.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
     expect((await chat(upstream.url, { model: 'm', messages: [] })).status).toBe(401);
     expect((await chat(upstream.url, { model: 'm', messages: [] }, { authorization: 'Bearer k' })).status).toBe(200);
   });
