@@ -259,6 +259,8 @@ export class ChunkAssembler {
       this.calls.push(call);
       out.push({ type: 'tool-call-start', index, id: call.id, name: call.name });
     }
+    // A server that sends the name after the first delta still gets it into the assembled call.
+    if (!this.calls[index].name && wire.function?.name) this.calls[index].name = wire.function.name;
     const args = wire.function?.arguments;
     if (args) {
       this.calls[index].arguments += args;
