@@ -58,9 +58,9 @@ describe('virtual keys', () => {
     const { key, record } = await keys.create({ tenant: 'acme', name: 'ci' });
     await keys.authenticate(key);
     const almost = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
-    const error = await keys.authenticate(almost).catch((e: unknown) => e as Error);
+    const error = (await keys.authenticate(almost).catch((e: unknown) => e)) as Error;
     await keys.revoke({ keyId: record.keyId });
-    const revoked = await keys.authenticate(key).catch((e: unknown) => e as Error);
+    const revoked = (await keys.authenticate(key).catch((e: unknown) => e)) as Error;
     spies.forEach((s) => s.mockRestore());
     const secret = key.split('_').slice(1).join('_');
     const everything = [

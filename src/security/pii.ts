@@ -108,7 +108,7 @@ function jwtValid(token: string): boolean {
 }
 
 function ipv6Valid(raw: string): boolean {
-  if (!ipaddr.IPv6.isValidFourPartDecimal?.(raw) && !ipaddr.IPv6.isValid(raw)) return false;
+  if (!ipaddr.IPv6.isValid(raw)) return false;
   // `::`, `a::b` style fragments in code are rare; require some real content.
   return raw.replace(/[:.]/g, '').length >= 4;
 }
