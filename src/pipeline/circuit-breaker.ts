@@ -41,6 +41,8 @@ export interface CircuitBreakerOptions {
 
 /** The outcome of one call let through; the first report wins, later ones are ignored. */
 export interface CircuitPermit {
+  /** True for a half-open probe: a probe stuck below must still free its slot. */
+  readonly probe: boolean;
   success(): void;
   /** Classifies the error: an upstream fault is a failure, anything else shows the upstream is up. */
   failure(error: unknown): void;
@@ -218,6 +220,7 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
         report();
       };
       return {
+        probe,
         success: () => once(() => onSuccess(target, circuit, probe)),
         failure: (thrown) =>
           once(() => {
@@ -253,14 +256,15 @@ export interface CircuitBreakerMiddlewareOptions {
 }
 
 /**
- * Guards each attempt with the breaker of its target (`request.model`). Also reports when the
- * attempt's signal fires, so a call stuck below (ignoring its signal) still frees its probe slot.
+ * Guards each attempt with the breaker of its target (`request.model`). A half-open probe also
+ * reports when the attempt's signal fires, so a call stuck below (ignoring its signal) still
+ * frees its slot; other calls skip that listener (it costs ~10 µs on a fresh signal).
  */
 export function circuitBreaker({ breaker }: CircuitBreakerMiddlewareOptions): Middleware {
   async function guarded<T>(target: string, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
     const permit = breaker.acquire(target);
     const onAbort = () => permit.failure(abortReasonError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
+    if (permit.probe) signal.addEventListener('abort', onAbort, { once: true });
     try {
       const result = await call();
       permit.success();
@@ -269,7 +273,7 @@ export function circuitBreaker({ breaker }: CircuitBreakerMiddlewareOptions): Mi
       permit.failure(signal.aborted ? abortReasonError(signal) : error);
       throw error;
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      if (permit.probe) signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -280,7 +284,7 @@ export function circuitBreaker({ breaker }: CircuitBreakerMiddlewareOptions): Mi
     async *stream(request, context, next): AsyncGenerator<StreamEvent> {
       const permit = breaker.acquire(request.model);
       const onAbort = () => permit.failure(abortReasonError(context.signal));
-      context.signal.addEventListener('abort', onAbort, { once: true });
+      if (permit.probe) context.signal.addEventListener('abort', onAbort, { once: true });
       try {
         for await (const event of next(request, context)) {
           if (event.type === 'finish') permit.success();
@@ -290,7 +294,7 @@ export function circuitBreaker({ breaker }: CircuitBreakerMiddlewareOptions): Mi
         permit.failure(context.signal.aborted ? abortReasonError(context.signal) : error);
         throw error;
       } finally {
-        context.signal.removeEventListener('abort', onAbort);
+        if (permit.probe) context.signal.removeEventListener('abort', onAbort);
         permit.release();
       }
     },

@@ -31,36 +31,57 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 /** Largest delay setTimeout honours; above it Node fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Deadlines by their signal, so a nested deadline links to its parent without an EventTarget listener. */
+const deadlines = new WeakMap<AbortSignal, Deadline>();
+
 /**
  * A child of `parent` that a timer can abort. `expired` rejects (with the abort reason as a
  * SextantError) as soon as the child aborts, for whatever reason: racing a call against it
  * ends the call on time even if the code below ignores its signal.
+ *
+ * Adding a listener to a fresh AbortSignal costs about 10 µs in Node 20 (measured), more than
+ * the rest of the pipeline: a deadline under another deadline is linked through a plain set,
+ * and `expired` is rejected directly rather than from a listener on its own signal.
  */
 export class Deadline {
   readonly signal: AbortSignal;
   readonly expired: Promise<never>;
   private readonly controller = new AbortController();
   private readonly parent: AbortSignal;
+  private readonly parentDeadline: Deadline | undefined;
+  private readonly children = new Set<Deadline>();
+  private rejectExpired!: (error: SextantError) => void;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private readonly onParentAbort = () => this.controller.abort(this.parent.reason);
+  private readonly onParentAbort = () => this.fire(this.parent.reason);
 
   constructor(parent: AbortSignal) {
     this.parent = parent;
     this.signal = this.controller.signal;
     this.expired = new Promise<never>((_, reject) => {
-      this.signal.addEventListener('abort', () => reject(abortReasonError(this.signal)), { once: true });
+      this.rejectExpired = reject;
     });
     // Nobody may be racing against it when it fires (between stream events): not an unhandled rejection.
     this.expired.catch(() => undefined);
+    deadlines.set(this.signal, this);
+    this.parentDeadline = deadlines.get(parent);
     if (parent.aborted) this.onParentAbort();
+    else if (this.parentDeadline) this.parentDeadline.children.add(this);
     else parent.addEventListener('abort', this.onParentAbort, { once: true });
+  }
+
+  private fire(reason: unknown): void {
+    if (this.signal.aborted) return;
+    this.stop();
+    this.controller.abort(reason);
+    this.rejectExpired(abortReasonError(this.signal));
+    for (const child of this.children) child.fire(reason);
   }
 
   /** Aborts with `reason()` after `ms` (replacing any earlier timer). A non-positive or infinite `ms` sets no timer. */
   arm(ms: number, reason: () => SextantError): void {
     this.stop();
     if (!(ms > 0) || !Number.isFinite(ms) || this.signal.aborted) return;
-    this.timer = setTimeout(() => this.controller.abort(reason()), Math.min(ms, MAX_TIMER_MS));
+    this.timer = setTimeout(() => this.fire(reason()), Math.min(ms, MAX_TIMER_MS));
   }
 
   stop(): void {
@@ -68,9 +89,51 @@ export class Deadline {
     this.timer = undefined;
   }
 
+  private watchMs = 0;
+  private watchReason: () => SextantError = () => abortReasonError(this.signal);
+  private lastActivity = 0;
+  private paused = false;
+
+  /**
+   * Aborts with `reason()` once `ms` pass without `resume()` being called (and not while
+   * paused). For per-event stream deadlines: one timer per call, re-armed lazily when it
+   * fires early, instead of a clearTimeout/setTimeout pair on every event.
+   */
+  watch(ms: number, reason: () => SextantError): void {
+    this.stop();
+    this.watchMs = ms;
+    this.watchReason = reason;
+    this.lastActivity = performance.now();
+    if (!(ms > 0) || !Number.isFinite(ms) || this.signal.aborted) return;
+    this.timer = setTimeout(this.check, Math.min(ms, MAX_TIMER_MS));
+  }
+
+  /** Stops the watch clock (the caller is busy with an event, not waiting on the upstream). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Restarts the watch clock from now. */
+  resume(): void {
+    this.paused = false;
+    this.lastActivity = performance.now();
+  }
+
+  private readonly check = () => {
+    const quiet = performance.now() - this.lastActivity;
+    if (!this.paused && quiet >= this.watchMs) {
+      this.timer = undefined;
+      this.fire(this.watchReason());
+      return;
+    }
+    const wait = this.paused ? this.watchMs : this.watchMs - quiet;
+    this.timer = setTimeout(this.check, Math.max(1, Math.min(wait, MAX_TIMER_MS)));
+  };
+
   /** Stops the timer and unlinks from the parent. */
   dispose(): void {
     this.stop();
-    this.parent.removeEventListener('abort', this.onParentAbort);
+    if (this.parentDeadline) this.parentDeadline.children.delete(this);
+    else this.parent.removeEventListener('abort', this.onParentAbort);
   }
 }

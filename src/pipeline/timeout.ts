@@ -59,7 +59,8 @@ async function* raceStream(
   const deadline = new Deadline(context.signal);
   const firstEvent = timeoutError(limits.scope, limits.scope === 'total' ? 'total' : 'first-event', limits.firstEventMs);
   const idle = limits.idleMs === undefined ? undefined : timeoutError(limits.scope, 'idle', limits.idleMs);
-  deadline.arm(limits.firstEventMs, firstEvent);
+  if (idle) deadline.watch(limits.firstEventMs, firstEvent);
+  else deadline.arm(limits.firstEventMs, firstEvent);
   const iterator = events({ ...context, signal: deadline.signal })[Symbol.asyncIterator]();
   let flowing = false;
   let finished = false;
@@ -70,15 +71,17 @@ async function* raceStream(
         finished = true;
         return;
       }
-      if (result.value.type !== 'start') flowing = true;
       if (!idle) {
         yield result.value;
         continue;
       }
-      deadline.stop();
+      if (!flowing && result.value.type !== 'start') {
+        flowing = true;
+        deadline.watch(limits.idleMs!, idle);
+      }
+      deadline.pause();
       yield result.value;
-      if (flowing) deadline.arm(limits.idleMs!, idle);
-      else deadline.arm(limits.firstEventMs, firstEvent);
+      deadline.resume();
     }
   } catch (error) {
     if (deadline.signal.aborted) throw abortReasonError(deadline.signal);
