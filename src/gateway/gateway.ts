@@ -1,0 +1,143 @@
+import type { Hono } from 'hono';
+import { createCache, type Cache } from '../cache/cache.js';
+import { cacheMiddleware } from '../cache/middleware.js';
+import { DEFAULTS } from '../defaults.js';
+import type { Env } from '../model/presets.js';
+import type { Provider } from '../model/provider.js';
+import { createProviderRouter } from '../model/router.js';
+import { budgetMiddleware, keyBudgets } from '../pipeline/budget.js';
+import { createPipeline, type Pipeline } from '../pipeline/create-pipeline.js';
+import { rateLimitMiddleware, keyRateLimits } from '../pipeline/rate-limit.js';
+import { createAdminRoutes } from '../security/admin-routes.js';
+import { createAuditLog } from '../security/audit.js';
+import { createSqlBudgetLedger } from '../security/budget-ledger-sql.js';
+import { authorize, createKeyStore, type KeyStore } from '../security/keys.js';
+import { createMemoryRateLimiter } from '../security/rate-limiter.js';
+import type { SqlStore } from '../store/db.js';
+import { sqlTraceRepository } from '../store/traces.js';
+import { createStoreTracer } from '../trace/store-tracer.js';
+import type { Tracer } from '../trace/tracer.js';
+import { createGatewayApp } from './app.js';
+import type { GatewayAuth } from './auth.js';
+import type { GatewayConfig } from './config.js';
+import { mountDashboardApi } from './dashboard-api.js';
+import { mountDashboardAssets } from './dashboard-assets.js';
+import { buildProviders } from './providers.js';
+import { createRouteTable, type RouteTable } from './route-table.js';
+import { listen, type RunningServer } from './server.js';
+import { createSessionTracker, type SessionTracker } from './sessions.js';
+import { timedTerminal } from './timed-terminal.js';
+
+export interface CreateGatewayOptions {
+  config: GatewayConfig;
+  /** Traces, keys, audit, budgets and cache entries live here. The caller opens and closes it. */
+  store: SqlStore;
+  /** Providers by name, taking precedence over the config's (e.g. a scripted model with its own replies). */
+  providers?: Record<string, Provider>;
+  /** Default: a store-backed tracer (when `config.tracing.enabled`). */
+  tracer?: Tracer;
+  /** Where providers' keys and base URLs are read for model strings the config does not name. Default process.env. */
+  env?: Env;
+  /** Gateway bugs (non-SextantErrors) go here. Default: stderr. */
+  log?: (line: string) => void;
+  /** For the weighted pick among an alias's targets. */
+  random?: () => number;
+}
+
+export interface Gateway {
+  /** The Hono app: mount it elsewhere, or call `app.fetch` directly. */
+  readonly app: Hono;
+  readonly config: GatewayConfig;
+  readonly routes: RouteTable;
+  readonly pipeline: Pipeline;
+  readonly keys: KeyStore;
+  readonly sessions: SessionTracker;
+  readonly cache: Cache | undefined;
+  /** Starts the HTTP server (default: the config's port and host). */
+  listen(options?: { port?: number; host?: string }): Promise<RunningServer>;
+  /** Drains and stops the server if listening, then flushes traces and cache counters. The store stays open. */
+  close(): Promise<void>;
+}
+
+/** Per-target timeouts from the routes; one target with two different timeouts is a config error caught at parse time. */
+function targetTimeouts(config: GatewayConfig): Map<string, number> {
+  const timeouts = new Map<string, number>();
+  for (const route of Object.values(config.models)) {
+    for (const target of [...route.targets, ...route.fallbacks]) if (target.timeoutMs !== undefined) timeouts.set(target.model, target.timeoutMs);
+  }
+  return timeouts;
+}
+
+/**
+ * The OpenAI-compatible gateway: routes from the config, the standard pipeline (rate limits,
+ * budgets, cache, timeouts, fallback, retry, circuit breaker, cost) over the provider router,
+ * virtual keys, sessions, tracing to the store, the admin API and the dashboard.
+ */
+export async function createGateway(options: CreateGatewayOptions): Promise<Gateway> {
+  const { config, store } = options;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const startedAt = Date.now();
+
+  const audit = createAuditLog({ store });
+  const keys = createKeyStore({ store, audit });
+  const limitsOf = async (keyId: string) => (await keys.get(keyId))?.limits;
+  const ledger = createSqlBudgetLedger({ store });
+  const cache = config.cache.enabled ? await createCache({ store, embedder: config.cache.semantic ? undefined : false }) : undefined;
+  const traces = sqlTraceRepository(store);
+  const ownTracer = !options.tracer && config.tracing.enabled ? createStoreTracer({ repository: traces }) : undefined;
+  const tracer = options.tracer ?? ownTracer;
+
+  const router = createProviderRouter({ providers: buildProviders(config, options.providers), env: options.env });
+  const timeouts = targetTimeouts(config);
+  const pipeline = createPipeline({
+    terminal: timedTerminal({ terminal: router, timeouts }),
+    rateLimit: rateLimitMiddleware({ limiter: createMemoryRateLimiter(), resolve: keyRateLimits({ limitsOf }), audit }),
+    budget: budgetMiddleware({ ledger, budgets: config.budgets, resolve: keyBudgets({ limitsOf }), audit }),
+    cache: cache && cacheMiddleware(cache),
+    // Per-target timeouts are enforced in the terminal; the pipeline's own must not cut a longer one short.
+    timeouts: { attemptMs: Math.max(DEFAULTS.pipeline.timeout.attemptMs, ...timeouts.values()) },
+  });
+
+  const routes = createRouteTable({ config, random: options.random });
+  const sessions = createSessionTracker({ loopDetection: config.sessions.loopDetection });
+  const auth: GatewayAuth = { required: config.auth.required, authenticate: (header) => keys.authenticate(header), authorize };
+  const app = createGatewayApp({
+    routes,
+    model: pipeline,
+    auth,
+    tracer,
+    sessions,
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    onInternalError: (error) => log(`sextant gateway: internal error: ${(error as Error)?.stack ?? String(error)}`),
+    mount(app) {
+      app.route('/admin', createAdminRoutes({ keys, audit, ledger }));
+      mountDashboardApi(app, { store, traces, keys, routes, cache, breaker: pipeline.breaker, sessions, adminKeyConfigured: Boolean(process.env.SEXTANT_ADMIN_KEY), startedAt });
+      mountDashboardAssets(app);
+    },
+  });
+
+  let server: RunningServer | undefined;
+  return {
+    app,
+    config,
+    routes,
+    pipeline,
+    keys,
+    sessions,
+    cache,
+    async listen(listenOptions = {}) {
+      server = await listen(app, {
+        port: listenOptions.port ?? config.server.port,
+        host: listenOptions.host ?? config.server.host,
+        drainMs: config.server.shutdownDrainMs,
+      });
+      return server;
+    },
+    async close() {
+      await server?.close();
+      if (ownTracer) await ownTracer.close();
+      else await tracer?.flush?.();
+      await cache?.close();
+    },
+  };
+}
