@@ -77,6 +77,8 @@ export const ATTR = {
   CACHE_SAVED_USD: 'sextant.cache.saved_usd',
   /** Attempts made for the call (retries and fallbacks included). */
   ATTEMPTS: 'sextant.model.attempts',
+  /** The assistant message exactly as returned (content, tool calls, reasoning): what replay serves back. */
+  RESPONSE_MESSAGE: 'sextant.model.response',
 
   // --- decision record (on the model span) -------------------------------------------------
   /** What the model was shown: the request's Message[] as sent (after redaction). */

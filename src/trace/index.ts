@@ -6,3 +6,17 @@ export { fanOutTracer } from './fan-out.js';
 export { createStoreTracer, type StoreTracer, type StoreTracerOptions, type StoreTracerStats } from './store-tracer.js';
 export { createOtelTracer, createOtlpTracer, type OtelTracerOptions, type OtlpTracerOptions } from './otel.js';
 export { explainTrace, type ExplainOptions } from './explain.js';
+export { createMemoryTracer, type MemoryTracer } from './memory-tracer.js';
+export {
+  compareRecordings,
+  loadRecording,
+  recordingFromSpans,
+  replayRun,
+  type Divergence,
+  type DivergenceKind,
+  type RecordedModelCall,
+  type RecordedToolCall,
+  type Recording,
+  type ReplayOptions,
+  type ReplayResult,
+} from './replay.js';

@@ -1,0 +1,403 @@
+import { defineAgent, type AgentOptions } from '../agent/define-agent.js';
+import type { RunResult } from '../agent/types.js';
+import { SextantError } from '../errors.js';
+import type { Provider } from '../model/provider.js';
+import { textOf, type AssistantMessage, type Message, type ModelRequest, type ModelResponse, type StreamEvent } from '../model/types.js';
+import type { StoredSpan, TraceRepository } from '../store/traces.js';
+import type { Tool } from '../tools/define-tool.js';
+import { ATTR, type DecisionChoice, type DecisionTool } from './attributes.js';
+import { createMemoryTracer } from './memory-tracer.js';
+
+/** One model call of a recorded run. */
+export interface RecordedModelCall {
+  step: number;
+  messages: Message[];
+  tools: DecisionTool[];
+  choice: DecisionChoice;
+  /** The assistant message exactly as returned, when it was recorded. */
+  message?: AssistantMessage;
+  responseId: string;
+  model: string;
+  finishReason: string;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/** One tool execution of a recorded run: what the model was given back. */
+export interface RecordedToolCall {
+  step: number;
+  id: string;
+  name: string;
+  input: unknown;
+  output: string;
+  isError: boolean;
+}
+
+/** What a run did, read from its trace: enough to serve it again and to compare against. */
+export interface Recording {
+  runId: string;
+  agent: string | null;
+  /** The conversation the run started from (session history included), without system messages. */
+  input: Message[];
+  modelCalls: RecordedModelCall[];
+  toolCalls: RecordedToolCall[];
+  steps: number;
+  stopReason: string | null;
+  output: unknown;
+}
+
+export type DivergenceKind = 'request' | 'tool' | 'arguments' | 'answer' | 'tool_result' | 'stop';
+
+/** The first place where the replayed run did not do what the recording did. */
+export interface Divergence {
+  /** 1-based step number. */
+  step: number;
+  kind: DivergenceKind;
+  /** What differs, in words. */
+  detail: string;
+  expected?: unknown;
+  actual?: unknown;
+}
+
+export interface ReplayResult {
+  /** True when the replayed run did what the recording did, step for step. */
+  matched: boolean;
+  divergence?: Divergence;
+  recording: Recording;
+  /** The replayed run's result. */
+  result: RunResult<unknown>;
+  /** The replayed run's spans (in memory), e.g. to explain it. */
+  spans: StoredSpan[];
+}
+
+export interface ReplayOptions {
+  /** The recorded run, or where to read it from. */
+  recording?: Recording;
+  runId?: string;
+  repository?: TraceRepository;
+  /**
+   * The agent to replay: its options (what you pass to `defineAgent`), possibly changed since the
+   * recording. Its model is replaced by the recording (or `model`), its tools by their recorded
+   * results, its stores by none: a replay has no side effects.
+   */
+  agent: AgentOptions<unknown>;
+  /**
+   * Ask this model instead of serving recorded responses (e.g. the real model after a prompt
+   * change, or a scripted one): each of its choices is compared with the recorded choice.
+   * Without it, model responses come from the recording and a request that no longer matches
+   * is the divergence.
+   */
+  model?: Provider;
+}
+
+function attr<T>(span: StoredSpan, name: string): T | undefined {
+  return span.attributes[name] as T | undefined;
+}
+
+function stepIndexOf(span: StoredSpan, byId: Map<string, StoredSpan>): number {
+  for (let s: StoredSpan | undefined = span; s; s = s.parentId ? byId.get(s.parentId) : undefined) {
+    if (s.kind === 'step') return Number(attr(s, ATTR.STEP_INDEX) ?? 0);
+  }
+  return 0;
+}
+
+/** Reads a run's behaviour from its spans (stored or in memory). */
+export function recordingFromSpans(spans: StoredSpan[]): Recording {
+  const byId = new Map(spans.map((s) => [s.id, s]));
+  const root = spans.find((s) => s.parentId === null && s.kind === 'run');
+  if (!root) throw new SextantError('INVALID_REQUEST', 'The trace has no run span: only agent runs can be replayed');
+  const ordered = [...spans].sort((a, b) => a.startedAt - b.startedAt);
+  const modelCalls: RecordedModelCall[] = ordered
+    .filter((s) => s.kind === 'model' && attr(s, ATTR.DECISION_CHOICE) !== undefined)
+    .map((s) => ({
+      step: stepIndexOf(s, byId),
+      messages: attr<Message[]>(s, ATTR.DECISION_MESSAGES) ?? [],
+      tools: attr<DecisionTool[]>(s, ATTR.DECISION_TOOLS) ?? [],
+      choice: attr<DecisionChoice>(s, ATTR.DECISION_CHOICE)!,
+      message: attr<AssistantMessage>(s, ATTR.RESPONSE_MESSAGE),
+      responseId: String(attr(s, ATTR.RESPONSE_ID) ?? s.id),
+      model: String(attr(s, ATTR.RESPONSE_MODEL) ?? attr(s, ATTR.REQUEST_MODEL) ?? 'replay'),
+      finishReason: String(attr(s, ATTR.FINISH_REASON) ?? 'stop'),
+      inputTokens: Number(attr(s, ATTR.INPUT_TOKENS) ?? 0),
+      outputTokens: Number(attr(s, ATTR.OUTPUT_TOKENS) ?? 0),
+      costUsd: Number(attr(s, ATTR.COST_USD) ?? 0),
+    }));
+  const toolCalls: RecordedToolCall[] = ordered
+    .filter((s) => s.kind === 'tool')
+    .map((s) => {
+      const output = attr(s, ATTR.TOOL_OUTPUT);
+      return {
+        step: stepIndexOf(s, byId),
+        id: String(attr(s, ATTR.TOOL_CALL_ID) ?? s.id),
+        name: String(attr(s, ATTR.TOOL_NAME) ?? s.name),
+        input: attr(s, ATTR.TOOL_INPUT),
+        output: typeof output === 'string' ? output : output === undefined ? (s.error ? `Error (${s.error.code ?? 'TOOL_ERROR'}): ${s.error.message}` : '') : JSON.stringify(output),
+        isError: attr(s, ATTR.TOOL_IS_ERROR) === true || s.status === 'error',
+      };
+    });
+  const first = modelCalls[0]?.messages ?? [];
+  const input = first.filter((m) => m.role !== 'system');
+  if (input.length === 0) {
+    const text = attr(root, ATTR.RUN_INPUT);
+    if (typeof text === 'string') input.push({ role: 'user', content: text });
+  }
+  return {
+    runId: String(attr(root, ATTR.RUN_ID) ?? root.traceId),
+    agent: (attr<string>(root, ATTR.AGENT_NAME) ?? root.name) || null,
+    input,
+    modelCalls,
+    toolCalls,
+    steps: spans.filter((s) => s.kind === 'step').length,
+    stopReason: attr<string>(root, ATTR.STOP_REASON) ?? (root.status === 'ok' ? 'completed' : root.status),
+    output: attr(root, ATTR.RUN_OUTPUT),
+  };
+}
+
+/** Loads a recorded run from the trace store. */
+export async function loadRecording(options: { repository: TraceRepository; runId: string }): Promise<Recording> {
+  const found = await options.repository.get(options.runId);
+  if (!found) throw new SextantError('NOT_FOUND', `No recorded run "${options.runId}"`, { context: { runId: options.runId } });
+  if (found.trace.status === 'running') {
+    throw new SextantError('INVALID_REQUEST', `Run ${options.runId} is still running: replay it once it has finished`, { context: { runId: options.runId } });
+  }
+  return recordingFromSpans(found.spans);
+}
+
+/** JSON with sorted keys: argument objects compare by content, not key order. */
+function canonical(value: unknown): string {
+  if (typeof value === 'string') {
+    try {
+      return canonical(JSON.parse(value) as unknown);
+    } catch {
+      return JSON.stringify(value);
+    }
+  }
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function short(value: unknown, max = 160): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function normalizeMessage(m: Message): string {
+  return canonical({
+    role: m.role,
+    content: m.role === 'assistant' ? textOf(m.content) : textOf(m.content as string),
+    toolCalls: m.role === 'assistant' ? (m.toolCalls ?? []).map((c) => ({ id: c.id, name: c.name, arguments: canonical(c.arguments) })) : undefined,
+    toolCallId: m.role === 'tool' ? m.toolCallId : undefined,
+  });
+}
+
+/** How a live request differs from the recorded one, or undefined when it matches. */
+function requestDifference(request: ModelRequest, recorded: RecordedModelCall): { detail: string; expected?: unknown; actual?: unknown } | undefined {
+  const offered = (request.tools ?? []).map((t) => ({ name: t.name, description: t.description ?? '' }));
+  const was = recorded.tools.map((t) => ({ name: t.name, description: t.description ?? '' }));
+  if (canonical(offered) !== canonical(was)) {
+    const names = new Set(offered.map((t) => t.name));
+    const wasNames = new Set(was.map((t) => t.name));
+    const added = [...names].filter((n) => !wasNames.has(n));
+    const removed = [...wasNames].filter((n) => !names.has(n));
+    const detail = added.length || removed.length
+      ? `tools offered differ: ${[added.length ? `added ${added.join(', ')}` : '', removed.length ? `removed ${removed.join(', ')}` : ''].filter(Boolean).join('; ')}`
+      : 'tool descriptions differ';
+    return { detail, expected: was, actual: offered };
+  }
+  const n = Math.max(request.messages.length, recorded.messages.length);
+  for (let i = 0; i < n; i++) {
+    const a = request.messages[i];
+    const e = recorded.messages[i];
+    if (!a || !e || normalizeMessage(a) !== normalizeMessage(e)) {
+      if (!a) return { detail: `the request has ${request.messages.length} messages, the recording ${recorded.messages.length}`, expected: e };
+      if (!e) return { detail: `the request has an extra message ${i} (${a.role})`, actual: a };
+      return { detail: `message ${i} (${e.role}) differs: expected "${short(textOf(e.content as string) || e)}", got "${short(textOf(a.content as string) || a)}"`, expected: e, actual: a };
+    }
+  }
+  return undefined;
+}
+
+function responseFrom(call: RecordedModelCall): ModelResponse {
+  const message: AssistantMessage =
+    call.message ??
+    (call.choice.type === 'tool_calls'
+      ? { role: 'assistant', content: null, toolCalls: call.choice.toolCalls.map((c) => ({ ...c })) }
+      : { role: 'assistant', content: call.choice.text });
+  return {
+    id: call.responseId,
+    model: call.model,
+    message,
+    finishReason: call.finishReason as ModelResponse['finishReason'],
+    usage: { inputTokens: call.inputTokens, outputTokens: call.outputTokens, totalTokens: call.inputTokens + call.outputTokens },
+    cost: { inputUsd: 0, outputUsd: 0, totalUsd: call.costUsd },
+    meta: { provider: 'replay', cache: 'bypass' },
+  };
+}
+
+async function* streamOf(response: ModelResponse): AsyncIterable<StreamEvent> {
+  yield { type: 'start', id: response.id, model: response.model };
+  const text = textOf(response.message.content);
+  if (text) yield { type: 'text-delta', delta: text };
+  for (const [index, call] of (response.message.toolCalls ?? []).entries()) {
+    yield { type: 'tool-call-start', index, id: call.id, name: call.name };
+    yield { type: 'tool-call-delta', index, argumentsDelta: call.arguments };
+  }
+  yield { type: 'finish', response };
+}
+
+interface ReplayState {
+  divergence?: Divergence;
+  controller: AbortController;
+}
+
+function diverge(state: ReplayState, divergence: Divergence): SextantError {
+  state.divergence ??= divergence;
+  state.controller.abort(new SextantError('ABORTED', `replay diverged at step ${divergence.step}: ${divergence.detail}`));
+  return new SextantError('ABORTED', `replay diverged at step ${divergence.step}: ${divergence.detail}`, { context: { ...divergence } });
+}
+
+/** Serves recorded responses while the requests match; or asks the live model. */
+function replayProvider(recording: Recording, state: ReplayState, live: Provider | undefined): Provider {
+  let index = 0;
+  const next = async (request: ModelRequest): Promise<ModelResponse> => {
+    const recorded = recording.modelCalls[index++];
+    if (live) return live.generate(request, { signal: state.controller.signal });
+    if (!recorded) {
+      throw diverge(state, { step: (recording.modelCalls.at(-1)?.step ?? 0) + 1, kind: 'stop', detail: `the agent made model call ${index}, the recording ended after ${recording.modelCalls.length}` });
+    }
+    const difference = requestDifference(request, recorded);
+    if (difference) throw diverge(state, { step: recorded.step, kind: 'request', ...difference, detail: `the model request no longer matches the recording: ${difference.detail}` });
+    return responseFrom(recorded);
+  };
+  return {
+    name: 'replay',
+    generate: (request) => next(request),
+    async *stream(request) {
+      yield* streamOf(await next(request));
+    },
+  };
+}
+
+/** The agent's tools with their executions served from the recording (matched by call id, else by name and arguments). */
+function replayTools(tools: Tool[], recording: Recording, state: ReplayState): Tool[] {
+  const used = new Set<RecordedToolCall>();
+  return tools.map((tool) => ({
+    ...tool,
+    // The recorded output is the text the model saw; the tool's output schema already ran when it was recorded.
+    output: undefined,
+    retries: 0,
+    errorMode: 'return' as const,
+    execute(input: unknown, ctx: { toolCallId: string }) {
+      const args = canonical(input);
+      const found =
+        recording.toolCalls.find((c) => !used.has(c) && c.id === ctx.toolCallId && c.name === tool.name) ??
+        recording.toolCalls.find((c) => !used.has(c) && c.name === tool.name && canonical(c.input) === args);
+      if (!found) {
+        const step = recording.toolCalls.find((c) => !used.has(c))?.step ?? recording.steps;
+        throw diverge(state, { step, kind: 'tool', detail: `the agent called ${tool.name}(${short(args)}), which the recording never did at this point`, actual: { name: tool.name, input } });
+      }
+      used.add(found);
+      if (found.isError) {
+        const m = /^Error \(([A-Z_]+)\): ([\s\S]*)$/.exec(found.output);
+        throw new SextantError((m?.[1] ?? 'TOOL_ERROR') as 'TOOL_ERROR', m?.[2] ?? found.output);
+      }
+      return found.output;
+    },
+  }));
+}
+
+function choiceDifference(step: number, expected: DecisionChoice, actual: DecisionChoice): Divergence | undefined {
+  if (expected.type === 'answer' && actual.type === 'answer') {
+    return expected.text === actual.text ? undefined : { step, kind: 'answer', detail: `different answer: expected "${short(expected.text)}", got "${short(actual.text)}"`, expected: expected.text, actual: actual.text };
+  }
+  if (expected.type === 'tool_calls' && actual.type === 'tool_calls') {
+    const names = (c: typeof expected) => c.toolCalls.map((t) => t.name).join(', ');
+    if (names(expected) !== names(actual)) {
+      return { step, kind: 'tool', detail: `different tool: expected ${names(expected)}, got ${names(actual)}`, expected: expected.toolCalls, actual: actual.toolCalls };
+    }
+    for (const [i, e] of expected.toolCalls.entries()) {
+      const a = actual.toolCalls[i];
+      if (canonical(e.arguments) !== canonical(a.arguments)) {
+        return { step, kind: 'arguments', detail: `different arguments for ${e.name}: expected ${short(e.arguments)}, got ${short(a.arguments)}`, expected: e.arguments, actual: a.arguments };
+      }
+    }
+    return undefined;
+  }
+  const describe = (c: DecisionChoice) => (c.type === 'answer' ? `an answer "${short(c.text, 60)}"` : `tool calls ${c.toolCalls.map((t) => t.name).join(', ')}`);
+  return { step, kind: expected.type === 'answer' || actual.type === 'answer' ? 'tool' : 'answer', detail: `expected ${describe(expected)}, got ${describe(actual)}`, expected, actual };
+}
+
+/** Compares two runs' behaviour step by step; returns the first difference. */
+export function compareRecordings(expected: Recording, actual: Recording): Divergence | undefined {
+  const steps = Math.max(expected.steps, actual.steps, ...expected.modelCalls.map((c) => c.step), ...actual.modelCalls.map((c) => c.step));
+  for (let step = 1; step <= steps; step++) {
+    const em = expected.modelCalls.filter((c) => c.step === step);
+    const am = actual.modelCalls.filter((c) => c.step === step);
+    for (let i = 0; i < Math.min(em.length, am.length); i++) {
+      const d = choiceDifference(step, em[i].choice, am[i].choice);
+      if (d) return d;
+    }
+    const et = expected.toolCalls.filter((c) => c.step === step);
+    const at = actual.toolCalls.filter((c) => c.step === step);
+    for (let i = 0; i < Math.min(et.length, at.length); i++) {
+      if (et[i].output !== at[i].output || et[i].isError !== at[i].isError) {
+        return { step, kind: 'tool_result', detail: `${et[i].name} returned something else: expected "${short(et[i].output)}", got "${short(at[i].output)}"`, expected: et[i].output, actual: at[i].output };
+      }
+    }
+    if (et.length !== at.length) {
+      const names = (calls: RecordedToolCall[]) => (calls.length ? calls.map((c) => c.name).join(', ') : 'none');
+      return { step, kind: 'tool', detail: `different tool executions: the recording ran ${names(et)}, the replay ran ${names(at)}`, expected: et.map((c) => c.name), actual: at.map((c) => c.name) };
+    }
+    if (em.length !== am.length) {
+      if (am.length === 0) break;
+      return { step, kind: 'stop', detail: `step ${step} made ${am.length} model and ${at.length} tool calls; the recording made ${em.length} and ${et.length}` };
+    }
+  }
+  if (expected.steps !== actual.steps || expected.stopReason !== actual.stopReason) {
+    const step = Math.min(expected.steps, actual.steps) + 1;
+    return { step, kind: 'stop', detail: `the replay stopped after ${actual.steps} steps (${actual.stopReason}); the recording after ${expected.steps} steps (${expected.stopReason})`, expected: expected.stopReason, actual: actual.stopReason };
+  }
+  return undefined;
+}
+
+/**
+ * Re-executes a recorded run deterministically: model responses and tool results come from the
+ * recording, against a possibly changed agent. Reports the first step where the behaviour
+ * diverges (a request that no longer matches, another tool, other arguments, another answer,
+ * another tool result or stop) and what differs. A recorded production run becomes a regression test.
+ */
+export async function replayRun(options: ReplayOptions): Promise<ReplayResult> {
+  let recording = options.recording;
+  if (!recording) {
+    if (!options.runId || !options.repository) throw new SextantError('INVALID_REQUEST', 'replayRun needs a `recording`, or a `runId` and a `repository`');
+    recording = await loadRecording({ repository: options.repository, runId: options.runId });
+  }
+  if (recording.input.length === 0) throw new SextantError('INVALID_REQUEST', `Run ${recording.runId} has no recorded input to replay`);
+  const state: ReplayState = { controller: new AbortController() };
+  const tracer = createMemoryTracer();
+  const agent = defineAgent<unknown>({
+    ...options.agent,
+    model: replayProvider(recording, state, options.model),
+    modelName: options.agent.modelName ?? (typeof options.agent.model === 'string' ? options.agent.model : undefined),
+    tools: replayTools(options.agent.tools ?? [], recording, state),
+    tracer,
+    checkpoints: undefined,
+    sessions: undefined,
+  });
+  const result = await agent.run(recording.input, { signal: state.controller.signal, runId: `replay-${recording.runId}` });
+  const replayed = recordingFromSpans(tracer.spans);
+  const behaviour = compareRecordings(recording, replayed);
+  // The earliest difference wins: a changed choice at step 2 explains a request mismatch at step 3.
+  // The earliest step wins. Within a step, a request that no longer matches is the cause (the run
+  // stopped there); otherwise what the agent did reads better than what the tool executor saw.
+  const rank = (d: Divergence) => (d === state.divergence ? (d.kind === 'request' ? 0 : 2) : 1);
+  const divergence = [behaviour, state.divergence].filter((d): d is Divergence => d !== undefined).sort((a, b) => a.step - b.step || rank(a) - rank(b))[0];
+  return { matched: divergence === undefined, ...(divergence ? { divergence } : {}), recording, result, spans: tracer.spans };
+}
