@@ -56,46 +56,6 @@ export const DEFAULTS = {
     /** Rows per page in the admin API and dashboard: enough to scan, small enough to render instantly. */
     adminPageSize: 50,
   },
-  trace: {
-    /** Spans buffered per priority class before sampling: ~10 s of a busy agent at 1,000 spans/s, a few MB at most. */
-    queueSize: 10_000,
-    /** Above this fill ratio, ordinary spans (model, tool, check) are sampled; run/step ends and errors never are. */
-    sampleAboveRatio: 0.5,
-    /** Spans written per transaction: large enough to amortize the commit, small enough to keep each flush under ~20 ms. */
-    batchSize: 2_000,
-    /** Longest a finished span waits before it is written: a killed process loses at most this much (step ends flush at once). */
-    flushIntervalMs: 200,
-    /** How often a running trace says its process is alive; a crashed run is found by a dead pid or a stale heartbeat. */
-    heartbeatMs: 5_000,
-    /** A running trace silent for this long (6 heartbeats) belongs to a dead process, even on another host. */
-    staleAfterMs: 30_000,
-    /** Finished traces older than this are pruned: a month covers incident reviews and regression picking. */
-    retentionMaxAgeMs: 30 * 24 * 60 * 60_000,
-    /** Stored span JSON kept at most (oldest traces pruned first): 1 GiB fits any laptop and holds ~1M spans. */
-    retentionMaxBytes: 1024 * 1024 * 1024,
-    /** How often the retention job prunes: hourly is cheap and keeps the store near its bounds. */
-    retentionIntervalMs: 60 * 60_000,
-    /** Traces `sextant traces` lists when no --limit is given: one screen. */
-    listLimit: 50,
-    /** Characters of a tool input/output or message `sextant explain` shows before trimming. */
-    explainTrimChars: 300,
-  },
-  gateway: {
-    /** 8787: free on most machines, easy to remember, and not a port other local dev servers claim by default. */
-    port: 8787,
-    /** Loopback only: a gateway holding provider keys must be exposed on purpose (`--host 0.0.0.0`), never by accident. */
-    host: '127.0.0.1',
-    /** Request bodies above 8 MiB get a 413: a long context with a few inline images fits; more is a mistake or an attack. */
-    bodyLimitBytes: 8 * 1024 * 1024,
-    /** On shutdown, in-flight requests (long streams included) get this long to finish before their connections are cut. */
-    shutdownDrainMs: 30_000,
-    /** A session's in-memory state (loop detector) is dropped after this idle time: agents rarely pause longer mid-task. */
-    sessionIdleMs: 30 * 60_000,
-    /** Sessions tracked at once; the least recently used is dropped beyond it, bounding memory under many clients. */
-    maxSessions: 10_000,
-    /** Rows per page in the admin API and dashboard: enough to scan, small enough to render instantly. */
-    adminPageSize: 50,
-  },
   pipeline: {
     retry: {
       /** Attempts per target, the first included: the OpenAI and Anthropic SDKs also default to 2 retries; a third retry rarely beats falling back. */
@@ -321,6 +281,18 @@ export const DEFAULTS = {
   rateLimit: {
     /** rpm and tpm limits are per minute: the unit providers use, so limits can mirror upstream quotas. */
     windowMs: 60_000,
+  },
+  knowledge: {
+    /** Characters per chunk: ~250 tokens, one help-center section or a few paragraphs; small enough that a passage stays on one topic. */
+    maxChunkChars: 1000,
+    /** Passages a retrieval returns: enough to cover a question that spans two sections, few enough to keep the prompt short. */
+    topK: 4,
+    /** Upper bound a caller (or a model) may ask for in one retrieval. */
+    maxK: 10,
+    /** Passages scoring below this are left out: with the built-in embedder, unrelated texts score under 0.1. */
+    minScore: 0.1,
+    /** Texts per embedder call while indexing: within every hosted embeddings API's batch limit. */
+    embedBatchSize: 64,
   },
 };
 

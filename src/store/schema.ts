@@ -19,6 +19,9 @@ export interface DatabaseSchema {
   audit_log: AuditLogRow;
   budget_counters: BudgetCounterRow;
   budget_reservations: BudgetReservationRow;
+  // knowledge bases (004-knowledge)
+  knowledge_documents: KnowledgeDocumentRow;
+  knowledge_chunks: KnowledgeChunkRow;
 }
 
 /** A virtual API key: only the SHA-256 of the key is kept. `scopes` and `limits` are JSON. */
@@ -97,4 +100,25 @@ export interface CacheMetricsRow {
   saved_usd: number;
   saved_ms: number;
   updated_at: number;
+}
+
+/** One document of a knowledge base (`kb`): the hash of what was indexed (content, chunking, embedder). */
+export interface KnowledgeDocumentRow {
+  kb: string;
+  document: string;
+  content_hash: string;
+  chunks: number;
+  indexed_at: number;
+}
+
+/** One chunk: source id, heading path (JSON array), offset in the document, text and little-endian float32 vector. */
+export interface KnowledgeChunkRow {
+  kb: string;
+  id: string;
+  document: string;
+  headings: string;
+  char_offset: number;
+  text: string;
+  embedder_id: string;
+  vector: Uint8Array;
 }
