@@ -7,3 +7,4 @@ export * from './store/index.js';
 export * from './trace/index.js';
 export * from './agent/index.js';
 export * from './tools/index.js';
+export * from './gateway/index.js';

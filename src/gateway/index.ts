@@ -4,7 +4,7 @@
  */
 export { createGateway, type CreateGatewayOptions, type Gateway } from './gateway.js';
 export { createGatewayApp, type GatewayAppOptions } from './app.js';
-export { listen, type ListenOptions, type RunningServer } from './server.js';
+export { listen as startServer, type ListenOptions, type RunningServer } from './server.js';
 export {
   applyEnvOverrides,
   configFromEnv,
@@ -21,7 +21,7 @@ export {
 export { createRouteTable, type ResolvedRoute, type RouteTable, type RouteTableOptions } from './route-table.js';
 export { createSessionTracker, type LoopDetection, type LoopWarning, type SessionTracker, type SessionTrackerOptions } from './sessions.js';
 export type { GatewayAuth } from './auth.js';
-export { HEADERS } from './headers.js';
+export { HEADERS as GATEWAY_HEADERS } from './headers.js';
 export { toHttpError, type HttpError, type OpenAIErrorBody } from './http-errors.js';
 export { parseChatCompletionRequest, parseEmbeddingRequest, type ParsedChatRequest, type ParsedEmbeddingRequest } from './openai-request.js';
 export { createChunkEncoder, toChatCompletion, toEmbeddingList } from './openai-response.js';
