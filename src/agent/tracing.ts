@@ -27,7 +27,13 @@ export function decisionAttributes(request: ModelRequest, response: ModelRespons
     ? { type: 'tool_calls', toolCalls: calls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments })) }
     : { type: 'answer', text: typeof message.content === 'string' ? message.content : '' };
   const rationale = message.reasoning ?? (calls.length && message.content ? message.content : undefined);
-  const sources: DecisionSource[] = calls.length ? [] : documents.map((d) => ({ kind: 'tool_result', id: d.id, title: String(d.metadata?.tool ?? '') }));
+  const sources: DecisionSource[] = calls.length
+    ? []
+    : documents.map((d) =>
+        d.kind === 'retrieval'
+          ? { kind: 'document', id: d.id, title: String(d.metadata?.document ?? d.id), ...(typeof d.metadata?.score === 'number' ? { score: d.metadata.score } : {}) }
+          : { kind: 'tool_result', id: d.id, title: String(d.metadata?.tool ?? '') },
+      );
   return {
     [ATTR.DECISION_MESSAGES]: request.messages,
     [ATTR.DECISION_TOOLS]: tools,

@@ -54,6 +54,19 @@ export interface ToolDefinition<I, O> {
    */
   poller?: boolean;
   errorMode?: ToolErrorMode;
+  /**
+   * The passages a call's output holds (a retrieval tool's results): they become the run's
+   * retrieved documents, which groundedness checks and citation validators use, in place of
+   * the whole output as one tool-result document.
+   */
+  documents?: (output: O) => ToolDocument[];
+}
+
+/** A passage a tool returned, cited by its `id` (a source id such as `file#section`). */
+export interface ToolDocument {
+  id: string;
+  text: string;
+  metadata?: Record<string, unknown>;
 }
 
 /** A tool ready for an agent: its definition with defaults applied and its JSON Schema computed once. */
@@ -69,6 +82,7 @@ export interface Tool<I = any, O = any> {
   readonly idempotent: boolean;
   readonly poller: boolean;
   readonly errorMode: ToolErrorMode;
+  readonly documents?: (output: O) => ToolDocument[];
   /** JSON Schema of the input, as sent to the model. */
   readonly parameters: JsonSchema;
   /** The tool as the model layer describes it. */
@@ -130,6 +144,7 @@ export function defineTool<I, O>(definition: ToolDefinition<I, O>): Tool<I, O> {
     idempotent: definition.idempotent ?? false,
     poller: definition.poller ?? false,
     errorMode: definition.errorMode ?? 'return',
+    documents: definition.documents,
     parameters,
     spec: { name: definition.name, description: definition.description, parameters },
   });
