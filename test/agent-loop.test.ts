@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineAgent, defineTool, ToolRetryRequest } from '../src/agent/index.js';
+import { defineAgent, defineTool, ToolRetryRequest, type Tool } from '../src/agent/index.js';
 import { scriptedModel, type ScriptedReply } from '../src/model/providers/scripted.js';
 
 const lookup = defineTool({ name: 'lookup', description: 'l', input: z.object({ id: z.string() }), idempotent: true, execute: ({ id }) => `record ${id}: not found` });
@@ -12,7 +12,7 @@ const list = defineTool({
   execute: ({ page }) => ({ items: [`item-${page * 2}`, `item-${page * 2 + 1}`], next: page < 5 ? page + 1 : null }),
 });
 
-function agentWith(replies: (index: number) => ScriptedReply, tools = [lookup, list]) {
+function agentWith(replies: (index: number) => ScriptedReply, tools: Tool[] = [lookup, list]) {
   const model = scriptedModel({ replies: (_request, index) => replies(index) });
   return { model, agent: defineAgent({ model, tools, limits: { maxSteps: 20, answerOnLimit: false } }) };
 }

@@ -30,10 +30,42 @@ function tokensOf(message: Message, model: string): number {
   return n;
 }
 
+const charCounts = new WeakMap<Message, number>();
+
+/**
+ * An upper bound of a message's tokens without tokenizing: a byte-level BPE token covers at least
+ * one UTF-8 byte, a UTF-16 unit is at most 3 bytes, and the framing is a few tokens per message
+ * and per tool call.
+ */
+function charsOf(message: Message): number {
+  let n = charCounts.get(message);
+  if (n === undefined) {
+    let units = 0;
+    switch (message.role) {
+      case 'user':
+        units = typeof message.content === 'string' ? message.content.length : JSON.stringify(message.content).length + 1_000 * message.content.length;
+        units += message.name?.length ?? 0;
+        break;
+      case 'assistant':
+        units = (message.content?.length ?? 0) + (message.reasoning?.length ?? 0);
+        for (const c of message.toolCalls ?? []) units += c.id.length + c.name.length + c.arguments.length + 8;
+        break;
+      case 'tool':
+        units = message.content.length + message.toolCallId.length + (message.name?.length ?? 0);
+        break;
+      default:
+        units = message.content.length;
+    }
+    n = 3 * units + 16;
+    charCounts.set(message, n);
+  }
+  return n;
+}
+
 /** Whether the messages fit `budget` tokens. A character count bounds tokens from above, so most checks never tokenize. */
 export function fits(messages: readonly Message[], budget: number, model: string): boolean {
   let chars = 3;
-  for (const m of messages) chars += JSON.stringify(m).length + 8;
+  for (const m of messages) chars += charsOf(m);
   if (chars <= budget) return true;
   return messages.reduce((n, m) => n + tokensOf(m, model), 3) <= budget;
 }

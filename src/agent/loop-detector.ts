@@ -66,8 +66,9 @@ export function emptyLoopState(): LoopDetectorState {
   return { observations: [] };
 }
 
+/** Short texts are their own key; longer ones are hashed so observations stay small. */
 export function hashText(text: string): string {
-  return text === '' ? '' : createHash('sha1').update(text).digest('base64url').slice(0, 16);
+  return text.length <= 32 ? text : createHash('sha1').update(text).digest('base64url');
 }
 
 /** JSON with object keys sorted, so `{a:1,b:2}` and `{b:2,a:1}` are the same call. */
@@ -97,12 +98,9 @@ export function observeStep(
   step: Omit<StepObservation, 'novel'>,
   options: LoopDetectorOptions,
 ): LoopVerdict {
-  const seen = new Set<string>();
-  for (const o of state.observations) {
-    if (o.text) seen.add(`t:${o.text}`);
-    for (const c of o.calls) seen.add(`r:${c.result}`);
-  }
-  const novel = (step.text !== '' && !seen.has(`t:${step.text}`)) || step.calls.some((c) => !seen.has(`r:${c.result}`));
+  const seenText = (text: string) => state.observations.some((o) => o.text === text);
+  const seenResult = (result: string) => state.observations.some((o) => o.calls.some((c) => c.result === result));
+  const novel = (step.text !== '' && !seenText(step.text)) || step.calls.some((c) => !seenResult(c.result));
   state.observations.push({ ...step, novel });
   if (state.observations.length > options.window) state.observations.splice(0, state.observations.length - options.window);
 
@@ -158,18 +156,23 @@ function repeat(observations: StepObservation[], options: LoopDetectorOptions): 
 }
 
 function signature(o: StepObservation): string {
+  if (o.calls.length === 1) return o.calls[0].key;
   return o.calls.length ? o.calls.map((c) => c.key).sort().join('|') : `text:${o.text}`;
 }
 
 function cycle(observations: StepObservation[], options: LoopDetectorOptions): LoopEvidence | undefined {
   const n = observations.length;
+  if (n < 4) return undefined;
+  const all = observations.map(signature);
   for (let period = 2; period <= options.maxCyclePeriod; period++) {
+    // Cheap test first: the last step must repeat the step one period earlier.
+    if (n < 2 * period || all[n - 1] !== all[n - 1 - period]) continue;
     for (const copies of [2, 3]) {
       const span = period * copies;
       if (n < span) break;
       const tail = observations.slice(n - span);
       if (tail.some((o) => o.calls.some((c) => c.poller || c.retryRequested))) break;
-      const sigs = tail.map(signature);
+      const sigs = all.slice(n - span);
       const block = sigs.slice(0, period);
       if (new Set(block).size < 2) break; // a period-1 repetition is the repeat detector's case
       if (!sigs.every((s, i) => s === block[i % period])) continue;

@@ -106,7 +106,9 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
     stepSpan.event(EVENTS.CHECKPOINT, { [ATTR.STEP_INDEX]: state.steps.length });
   };
 
-  const contextBudget = (): number => {
+  let budgetCache: number | undefined;
+  const contextBudget = (): number => (budgetCache ??= computeBudget());
+  const computeBudget = (): number => {
     const window = agent.context.maxInputTokens ?? contextWindowOf(agent.modelName) - (agent.context.reserveOutputTokens ?? DEFAULTS.agent.context.reserveOutputTokens);
     const fixed = systemMessages.reduce((n, m) => n + (m.content as string).length, 0) + (toolSpecs.length ? JSON.stringify(toolSpecs).length : 0);
     // The fixed part is counted in characters when short (an upper bound); tokenized only when it matters.
@@ -194,7 +196,7 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
           ...(response.meta.cache ? { [ATTR.CACHE_STATUS]: response.meta.cache } : {}),
           ...(response.meta.attempts !== undefined ? { [ATTR.ATTEMPTS]: response.meta.attempts } : {}),
           'sextant.model.response': response.message,
-          ...decisionAttributes(request, response, documentsOf(state)),
+          ...decisionAttributes(request, response, documentsOf(state, agent.tools)),
         });
       }
       span.end('ok');
@@ -402,7 +404,7 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
     stage,
     question: lastUserText(state.messages),
     answer,
-    documents: documentsOf(state),
+    documents: documentsOf(state, agent.tools),
     messages: state.messages,
     signal,
     model: agent.model,
@@ -635,7 +637,8 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
     [ATTR.COST_USD]: state.cost.totalUsd,
   });
   runSpan.end(stop.reason === 'error' ? 'error' : stop.reason === 'timeout' || stop.reason === 'aborted' ? 'interrupted' : 'ok', stop.error ? { code: stop.error.code, message: stop.error.message } : undefined);
-  const snapshot = JSON.parse(JSON.stringify(state)) as RunState;
+  // The run is over: its state is handed out as is (resume copies it before use).
+  const snapshot = state;
   const result: RunResult<Output> = {
     runId: state.runId,
     ...(state.sessionId ? { sessionId: state.sessionId } : {}),
@@ -723,12 +726,18 @@ function lastAssistantText(messages: readonly Message[]): string {
   return '';
 }
 
-/** Tool results the run has seen so far, as check documents and decision sources. */
-function documentsOf(state: RunState): CheckDocument[] {
+/**
+ * Tool results the run has seen so far, as check documents and decision sources. A tool that
+ * says which passages its output holds (a retrieval tool) contributes those, by source id.
+ */
+function documentsOf(state: RunState, tools: Map<string, Tool>): CheckDocument[] {
   const docs: CheckDocument[] = [];
   for (const step of state.steps) {
     for (const r of step.toolResults) {
-      if (!r.isError) docs.push({ id: r.toolCallId, text: r.content, kind: 'tool-result', metadata: { tool: r.name } });
+      if (r.isError) continue;
+      const passages = tools.get(r.name)?.documents?.(r.output);
+      if (passages) for (const p of passages) docs.push({ ...p, kind: 'retrieval', metadata: { ...p.metadata, tool: r.name, toolCallId: r.toolCallId } });
+      else docs.push({ id: r.toolCallId, text: r.content, kind: 'tool-result', metadata: { tool: r.name } });
     }
   }
   return docs;

@@ -43,8 +43,11 @@ export async function runTool(tool: Tool, call: ToolCall, input: unknown, option
   while (attempt <= tool.retries) {
     attempt++;
     if (attempt > 1 && lastError?.retryAfterMs) await sleep(lastError.retryAfterMs, options.signal);
+    // One controller per attempt, chained to the run's signal by a listener (cheaper than AbortSignal.any on the hot path).
     const attemptController = new AbortController();
-    const signal = AbortSignal.any([options.signal, attemptController.signal]);
+    const signal = attemptController.signal;
+    const forwardAbort = () => attemptController.abort(options.signal.reason);
+    options.signal.addEventListener('abort', forwardAbort, { once: true });
     const timer = setTimeout(
       () => attemptController.abort(new SextantError('TOOL_TIMEOUT', `tool "${tool.name}" timed out after ${timeoutMs}ms`, { retryable: true, context: { tool: tool.name, timeoutMs } })),
       timeoutMs,
@@ -58,10 +61,11 @@ export async function runTool(tool: Tool, call: ToolCall, input: unknown, option
       return { toolCallId: call.id, name: tool.name, input, content: render(checked), output: checked, isError: false, attempts: attempt, durationMs: performance.now() - started };
     } catch (error) {
       if (options.signal.aborted) throw options.signal.reason ?? error;
-      lastError = attemptController.signal.aborted ? (attemptController.signal.reason as SextantError) : toSextantError(error, 'TOOL_ERROR');
+      lastError = signal.aborted ? (signal.reason as SextantError) : toSextantError(error, 'TOOL_ERROR');
       if (!lastError.retryable || isSextantError(lastError, 'TOOL_OUTPUT_INVALID')) break;
     } finally {
       clearTimeout(timer);
+      options.signal.removeEventListener('abort', forwardAbort);
     }
   }
   const error = lastError!;
