@@ -6,10 +6,11 @@ import { countRequestTokens } from '../model/tokens.js';
 import type { ModelRequest, ModelResponse, RequestMetadata, StreamEvent } from '../model/types.js';
 import type { AuditLog } from '../security/audit.js';
 import type { BudgetHold, BudgetLedger } from '../security/budget-ledger.js';
+import type { BudgetWindow } from '../security/keys.js';
 import type { CallContext, Middleware } from './middleware.js';
 
 export type BudgetScope = 'run' | 'session' | 'key' | 'tenant';
-export type BudgetWindow = 'total' | 'day' | 'month';
+export type { BudgetWindow };
 
 export interface BudgetRule {
   scope: BudgetScope;
