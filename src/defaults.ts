@@ -160,13 +160,13 @@ export const DEFAULTS = {
       timeoutMs: 5_000,
       /** CPU budget inside QuickJS (interrupt handler); below the wall clock so a busy loop ends with a clear error first. */
       cpuTimeMs: 3_000,
-      /** QuickJS heap: generated snippets and their tests need a few MB; 64 MB stops memory bombs early. */
-      memoryBytes: 64 * 1024 * 1024,
+      /** QuickJS heap: generated snippets and their tests need a few MB; 32 MB stops a memory bomb within about a second (WebAssembly growth is slow). */
+      memoryBytes: 32 * 1024 * 1024,
       /** QuickJS stack: deep recursion fails with a RangeError rather than overflowing the host. */
       stackBytes: 512 * 1024,
       /** V8 heap of the child process (MB), a second wall behind the QuickJS limit. */
       childHeapMb: 192,
-      /** Captured console output per run; beyond it output is cut and marked truncated. */
+      /** Captured console output per run; past it the run stops (output_limit) and output is marked truncated. */
       maxOutputBytes: 64 * 1024,
       /** Python under bubblewrap: address-space limit (MB) set with ulimit -v. */
       pythonMemoryMb: 256,
