@@ -1,13 +1,17 @@
+import { auditCommand } from './audit.js';
 import { cacheCommand } from './cache.js';
 import type { Command } from './command.js';
 import { configCommand } from './config.js';
 import { explainCommand } from './explain.js';
+import { keysCommand } from './keys.js';
 import { tracesCommand } from './traces.js';
 
 /** Every `sextant` subcommand, by name. Each lives in its own file in this folder. */
 export const commands: Record<string, Command> = {
+  audit: auditCommand,
   cache: cacheCommand,
   config: configCommand,
   explain: explainCommand,
+  keys: keysCommand,
   traces: tracesCommand,
 };
