@@ -2,6 +2,8 @@ import { defineAgent, type AgentOptions } from '../agent/define-agent.js';
 import type { RunResult } from '../agent/types.js';
 import { SextantError } from '../errors.js';
 import type { Provider } from '../model/provider.js';
+import { createProviderRouter } from '../model/router.js';
+import type { Model } from '../pipeline/middleware.js';
 import { textOf, type AssistantMessage, type Message, type ModelRequest, type ModelResponse, type StreamEvent } from '../model/types.js';
 import type { StoredSpan, TraceRepository } from '../store/traces.js';
 import type { Tool } from '../tools/define-tool.js';
@@ -86,9 +88,21 @@ export interface ReplayOptions {
    * Ask this model instead of serving recorded responses (e.g. the real model after a prompt
    * change, or a scripted one): each of its choices is compared with the recorded choice.
    * Without it, model responses come from the recording and a request that no longer matches
-   * is the divergence.
+   * is the divergence. `'agent'` asks the agent's own model (its model string, pipeline or provider).
    */
-  model?: Provider;
+  model?: Provider | 'agent';
+}
+
+/** The agent's own model as a Provider, for live replays. */
+function agentModel(options: AgentOptions<unknown>): Provider {
+  const model = options.model;
+  if (typeof model === 'string') {
+    const router = createProviderRouter({ providers: options.providers });
+    return { name: 'live', generate: (r, o) => router.generate(r, { signal: o?.signal }), stream: (r, o) => router.stream(r, { signal: o?.signal }) };
+  }
+  if (typeof (model as Provider).name === 'string') return model as Provider;
+  const pipeline = model as Model;
+  return { name: 'live', generate: (r, o) => pipeline.generate(r, { signal: o?.signal }), stream: (r, o) => pipeline.stream(r, { signal: o?.signal }) };
 }
 
 function attr<T>(span: StoredSpan, name: string): T | undefined {
@@ -384,7 +398,7 @@ export async function replayRun(options: ReplayOptions): Promise<ReplayResult> {
   const tracer = createMemoryTracer();
   const agent = defineAgent<unknown>({
     ...options.agent,
-    model: replayProvider(recording, state, options.model),
+    model: replayProvider(recording, state, options.model === 'agent' ? agentModel(options.agent) : options.model),
     modelName: options.agent.modelName ?? (typeof options.agent.model === 'string' ? options.agent.model : undefined),
     tools: replayTools(options.agent.tools ?? [], recording, state),
     tracer,

@@ -4,6 +4,7 @@ import type { Command } from './command.js';
 import { configCommand } from './config.js';
 import { explainCommand } from './explain.js';
 import { keysCommand } from './keys.js';
+import { replayCommand } from './replay.js';
 import { tracesCommand } from './traces.js';
 
 /** Every `sextant` subcommand, by name. Each lives in its own file in this folder. */
@@ -13,5 +14,6 @@ export const commands: Record<string, Command> = {
   config: configCommand,
   explain: explainCommand,
   keys: keysCommand,
+  replay: replayCommand,
   traces: tracesCommand,
 };
