@@ -49,6 +49,8 @@ export async function openCallScope(c: Context, route: string, options: CallScop
     if (identity) Object.assign(attributes, { [ATTR.KEY_ID]: identity.keyId, [ATTR.TENANT]: identity.tenant });
     if (session) attributes[ATTR.SESSION_ID] = session;
     span = options.tracer.startSpan({ kind: 'request', name: `POST ${route}`, traceId, attributes });
+    // Set on the context, so error responses carry it too.
+    c.header(HEADERS.TRACE_ID, span.traceId);
   }
   const scope: CallScope = {
     identity,

@@ -20,12 +20,14 @@ const targetSchema = z.object({
   timeoutMs: z.number().int().positive().optional(),
 });
 
-const targetInput = z.union([z.string().transform((model) => ({ model })), z.object(targetSchema.shape).partial({ weight: true })]).pipe(targetSchema);
+/** A target is `"provider:model"` or `{ model, weight?, timeoutMs? }`. */
+const targetInput = z.preprocess((value) => (typeof value === 'string' ? { model: value } : value), targetSchema);
 
-const routeSchema = z.union([
-  targetInput.transform((target) => ({ targets: [target], fallbacks: [] as Target[] })),
+/** A route is one target string, or `{ targets, fallbacks? }`. */
+const routeSchema = z.preprocess(
+  (value) => (typeof value === 'string' ? { targets: [value] } : value),
   z.object({ targets: z.array(targetInput).min(1), fallbacks: z.array(targetInput).default([]) }),
-]);
+);
 
 const providerSchema = z.object({
   /** Which wire format; defaults to the provider's name (`openai`, `anthropic`, `scripted`). */
