@@ -10,7 +10,7 @@ import { budgetMiddleware, budgetKey } from '../src/pipeline/budget.js';
 import { compose, type Terminal } from '../src/pipeline/middleware.js';
 import { createMemoryBudgetLedger, toNanos, type BudgetLedger } from '../src/security/budget-ledger.js';
 import { createRedisBudgetLedger } from '../src/security/budget-ledger-redis.js';
-import { createSqlBudgetLedger } from '../src/security/budget-ledger-sql.js';
+import { createSqlBudgetLedger, journalToSql } from '../src/security/budget-ledger-sql.js';
 import { openStore, type SqlStore } from '../src/store/index.js';
 
 const MODEL = 'openai:gpt-4o-mini';
@@ -134,6 +134,13 @@ describe('200 concurrent calls at a budget that allows 50', () => {
     second.disconnect();
     expect(ra.ok + rb.ok).toBe(50);
     expect(rb.usage.spentUsd).toBeLessThanOrEqual(ra.limitUsd);
+  });
+
+  it('Redis ledger journaled to SQL keeps a durable copy of the spend', async () => {
+    const r = await fire200(journalToSql({ ledger: createRedisBudgetLedger({ redis, prefix }), store: sqlite }), 'journaled');
+    expectNoOverspend(r);
+    const durable = await createSqlBudgetLedger({ store: sqlite }).usage(budgetKey('tenant', 'journaled', 'day', Date.now()));
+    expect(durable).toEqual({ spentUsd: r.usage.spentUsd, reservedUsd: 0 });
   });
 
   it('SQLite ledger', async () => {

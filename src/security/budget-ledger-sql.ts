@@ -103,3 +103,22 @@ export function createSqlBudgetLedger(options: { store: SqlStore; now?: () => nu
     },
   };
 }
+
+/**
+ * Redis holds the hot shared counters; this keeps a durable copy of every settled spend in SQL
+ * (the same budget_counters table), so spend survives a Redis flush and can be audited or
+ * reported from the database. Reservations stay in the hot ledger only.
+ */
+export function journalToSql(options: { ledger: BudgetLedger; store: SqlStore }): BudgetLedger {
+  const durable = createSqlBudgetLedger({ store: options.store });
+  return {
+    reserve: (input) => options.ledger.reserve(input),
+    release: (input) => options.ledger.release(input),
+    usage: (key) => options.ledger.usage(key),
+    async settle(input) {
+      await options.ledger.settle(input);
+      // No reservation exists in SQL: this only adds the spend to each key's durable counter.
+      await durable.settle(input);
+    },
+  };
+}
