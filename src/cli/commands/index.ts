@@ -5,6 +5,7 @@ import { configCommand } from './config.js';
 import { explainCommand } from './explain.js';
 import { keysCommand } from './keys.js';
 import { replayCommand } from './replay.js';
+import { serveCommand } from './serve.js';
 import { tracesCommand } from './traces.js';
 
 /** Every `sextant` subcommand, by name. Each lives in its own file in this folder. */
@@ -15,5 +16,6 @@ export const commands: Record<string, Command> = {
   explain: explainCommand,
   keys: keysCommand,
   replay: replayCommand,
+  serve: serveCommand,
   traces: tracesCommand,
 };
