@@ -8,3 +8,4 @@ export * from './trace/index.js';
 export * from './agent/index.js';
 export * from './tools/index.js';
 export * from './gateway/index.js';
+export * from './security/index.js';

@@ -18,7 +18,6 @@ export {
 export { createMemoryBudgetLedger, type BudgetDenial, type BudgetHold, type BudgetLedger, type BudgetUsage, type ReserveResult } from './budget-ledger.js';
 export { createRedisBudgetLedger, type RedisBudgetLedgerOptions } from './budget-ledger-redis.js';
 export { createSqlBudgetLedger, journalToSql } from './budget-ledger-sql.js';
-export { canonicalJson } from './canonical-json.js';
 export {
   detectInjection,
   guardUntrusted,
