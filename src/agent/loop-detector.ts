@@ -117,16 +117,25 @@ export function detect(observations: StepObservation[], options: LoopDetectorOpt
   return errorLoop(observations, options) ?? repeat(observations, options) ?? cycle(observations, options) ?? noProgress(observations, options);
 }
 
-/** Occurrences of a call key, each marked whether it is a retry the previous occurrence asked for. */
+/**
+ * Occurrences of a call key, each marked whether it is legitimate: a retry the previous
+ * occurrence asked for, or part of a polling cycle (a poller was called since the previous
+ * occurrence, as in status, wait, status, wait).
+ */
 function occurrences(observations: StepObservation[], key: string) {
-  const found: { step: number; call: CallObservation; requested: boolean }[] = [];
+  const found: { step: number; call: CallObservation; requested: boolean; polling: boolean }[] = [];
   let previous: CallObservation | undefined;
+  let pollerSince = false;
   for (const o of observations) {
+    let polledHere = false;
     for (const call of o.calls) {
+      if (call.poller) polledHere = true;
       if (call.key !== key) continue;
-      found.push({ step: o.step, call, requested: previous?.retryRequested === true });
+      found.push({ step: o.step, call, requested: previous?.retryRequested === true, polling: pollerSince });
       previous = call;
+      pollerSince = false;
     }
+    if (polledHere) pollerSince = true;
   }
   return found;
 }
@@ -138,7 +147,7 @@ function repeat(observations: StepObservation[], options: LoopDetectorOptions): 
     const all = occurrences(observations, call.key);
     const requested = all.filter((o) => o.requested).length;
     // Retries the tool asked for are legitimate up to the allowance; past it they count again.
-    const counted = requested <= options.maxRequestedRetries ? all.filter((o) => !o.requested) : all;
+    const counted = (requested <= options.maxRequestedRetries ? all.filter((o) => !o.requested) : all).filter((o) => !o.polling);
     if (counted.length < options.repeatThreshold) continue;
     const tail = observations.slice(-options.repeatThreshold);
     const consecutive = requested === 0 && tail.length === options.repeatThreshold && tail.every((o) => o.calls.some((c) => c.key === call.key));

@@ -82,7 +82,8 @@ export interface Tool<I = any, O = any> {
   readonly idempotent: boolean;
   readonly poller: boolean;
   readonly errorMode: ToolErrorMode;
-  readonly documents?: (output: O) => ToolDocument[];
+  // A method signature (bivariant), so a Tool<I, never> (a tool that only throws) is still a Tool.
+  documents?(output: O): ToolDocument[];
   /** JSON Schema of the input, as sent to the model. */
   readonly parameters: JsonSchema;
   /** The tool as the model layer describes it. */
