@@ -134,8 +134,6 @@ export const DEFAULTS = {
     context: {
       /** Tokens kept free in the context window for the model's answer. */
       reserveOutputTokens: 4_096,
-      /** Used when a model's context window is unknown: the smallest window among current mainstream models. */
-      fallbackContextWindow: 128_000,
     },
   },
   checks: {
