@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Hono } from 'hono';
+import type { Context, Hono, Next } from 'hono';
 
 /** The dashboard's files (plain HTML, JS and CSS, no build step), shipped in the package's ui/ folder. */
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../ui/', import.meta.url));
@@ -22,12 +22,13 @@ export function mountDashboardAssets(app: Hono, dir: string = DASHBOARD_DIR): vo
       if (type) files.set(name, { body: readFileSync(join(dir, name), 'utf8'), type });
     }
   }
-  const serve = (name: string) => files.get(name);
-  app.get('/', (c) => c.redirect('/dashboard/'));
-  app.get('/dashboard', (c) => c.redirect('/dashboard/'));
-  app.get('/dashboard/:file?', (c, next) => {
-    const file = serve(c.req.param('file') || 'index.html');
+  const serve = (c: Context, name: string, next: Next) => {
+    const file = files.get(name);
     if (!file) return next();
     return c.body(file.body, 200, { 'content-type': file.type, 'cache-control': 'no-cache' });
-  });
+  };
+  app.get('/', (c) => c.redirect('/dashboard/'));
+  app.get('/dashboard', (c) => c.redirect('/dashboard/'));
+  app.get('/dashboard/', (c, next) => serve(c, 'index.html', next));
+  app.get('/dashboard/:file', (c, next) => serve(c, c.req.param('file'), next));
 }
