@@ -4,7 +4,7 @@
  * its rows — order 1042 among them. Run it directly (`npx tsx examples/support-desk/seed.ts`)
  * or let the agent module create the database on first use.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 
 const FIRST = ['Ada', 'Ben', 'Chloe', 'Dev', 'Elena', 'Farid', 'Grace', 'Hugo', 'Ines', 'Jonas', 'Kemi', 'Liam', 'Maya', 'Noah', 'Olga', 'Priya', 'Quinn', 'Rosa', 'Sam', 'Tariq'];
@@ -39,9 +39,11 @@ const DAY = 86_400_000;
 const ANCHOR = Date.UTC(2026, 10, 20);
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
+/** Builds the CRM at `path`, replacing it. Written to a temporary file and renamed, so a concurrent reader never sees half a database. */
 export function seedCrm(path: string): void {
-  if (existsSync(path)) rmSync(path);
-  const db = new Database(path);
+  const building = `${path}.${process.pid}.tmp`;
+  if (existsSync(building)) rmSync(building);
+  const db = new Database(building);
   db.exec(`
     CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL UNIQUE, tier TEXT NOT NULL, joined_on TEXT NOT NULL);
     CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customers(id), status TEXT NOT NULL,
@@ -100,6 +102,7 @@ export function seedCrm(path: string): void {
     }
   })();
   db.close();
+  renameSync(building, path);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
