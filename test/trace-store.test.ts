@@ -50,6 +50,30 @@ describe('store-backed tracer', () => {
     expect(tracer.stats()).toMatchObject({ written: 5, dropped: 0, queued: 0 });
   });
 
+  it('stores each model call\'s messages as a delta on the previous call and reads them back in full', async () => {
+    const repository = await memoryRepo();
+    const tracer = createStoreTracer({ repository });
+    const run = tracer.startSpan({ kind: 'run', name: 'a', attributes: { [ATTR.RUN_ID]: 'r-delta' } });
+    const conversation: { role: string; content: string }[] = [{ role: 'system', content: 'be brief' }];
+    for (let i = 1; i <= 4; i++) {
+      conversation.push({ role: i % 2 ? 'user' : 'assistant', content: `message ${i} ${'x'.repeat(500)}` });
+      const step = tracer.startSpan({ kind: 'step', name: `step ${i}`, parent: run, attributes: { [ATTR.STEP_INDEX]: i } });
+      // Each request is a new array holding the same message objects, as the runtime builds it.
+      tracer.startSpan({ kind: 'model', name: 'chat', parent: step, attributes: { [ATTR.DECISION_MESSAGES]: [...conversation] } }).end();
+      step.end();
+    }
+    run.end();
+    await tracer.close();
+    const raw = await store!.db.selectFrom('spans').select('attributes').where('kind', '=', 'model').orderBy('started_at').execute();
+    // Each stored call holds only its new message: ~0.5 KB, not a growing copy of the conversation.
+    expect(raw.map((r) => r.attributes.length).every((n) => n < 700)).toBe(true);
+    expect(raw[3].attributes).toContain('$delta');
+    const got = await repository.get('r-delta');
+    const shown = got!.spans.filter((s) => s.kind === 'model').map((s) => s.attributes[ATTR.DECISION_MESSAGES] as unknown[]);
+    expect(shown.map((m) => m.length)).toEqual([2, 3, 4, 5]);
+    expect(shown[3]).toEqual(conversation);
+  });
+
   it('runs the redaction hook on everything before it is written', async () => {
     const repository = await memoryRepo();
     const redact = (value: unknown): unknown => JSON.parse(JSON.stringify(value).replace(/[\w.]+@[\w.]+/g, '[EMAIL]'));

@@ -3,6 +3,10 @@ import { sql } from 'kysely';
 import { DEFAULTS } from '../defaults.js';
 import type { TraceRow, TraceStatus } from './core-tables.js';
 import type { SqlStore } from './db.js';
+import { expandMessageDeltas } from './message-delta.js';
+
+/** The decision record's messages attribute (trace/attributes.ts ATTR.DECISION_MESSAGES), stored as deltas. */
+const ATTR_DECISION_MESSAGES = 'sextant.decision.messages';
 
 /** A span as read back: JSON columns parsed. */
 export interface StoredSpan {
@@ -167,10 +171,11 @@ function sqliteBatchWriter(database: NonNullable<SqlStore['sqlite']>): (batch: T
      VALUES (@id, @runId, @kind, @name, @agent, @session, @tenant, 'running', @startedAt, @pid, @host, @startedAt)
      ON CONFLICT(id) DO NOTHING`,
   );
+  // Positional parameters: binding an array is markedly cheaper than named ones at 50k+ rows/s.
   const upsertSpan = database.prepare(
     `INSERT INTO spans (id, trace_id, parent_id, kind, name, status, started_at, ended_at, attributes, events, error)
-     VALUES (@id, @traceId, @parentId, @kind, @name, @status, @startedAt, @endedAt, @attributes, @events, @error)
-     ON CONFLICT(id) DO UPDATE SET ${SPAN_UPSERT_SET.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT(trace_id, id) DO UPDATE SET ${SPAN_UPSERT_SET.map((c) => `${c} = excluded.${c}`).join(', ')}`,
   );
   const addCounts = database.prepare(
     `UPDATE traces SET span_count = span_count + @spans, dropped_spans = dropped_spans + @dropped, bytes = bytes + @bytes,
@@ -186,7 +191,7 @@ function sqliteBatchWriter(database: NonNullable<SqlStore['sqlite']>): (batch: T
   const heartbeat = database.prepare(`UPDATE traces SET heartbeat_at = ? WHERE id = ? AND status = 'running'`);
   return database.transaction((batch: TraceBatch) => {
     for (const s of batch.starts) insertTrace.run(s);
-    for (const s of batch.spans) upsertSpan.run(s);
+    for (const s of batch.spans) upsertSpan.run(s.id, s.traceId, s.parentId, s.kind, s.name, s.status, s.startedAt, s.endedAt, s.attributes, s.events, s.error);
     for (const c of batch.counts) addCounts.run(c);
     for (const e of batch.ends) {
       endTrace.run({ steps: null, costUsd: null, inputTokens: null, outputTokens: null, ...e });
@@ -249,7 +254,7 @@ async function kyselyWriteBatch(store: SqlStore, batch: TraceBatch): Promise<voi
           })),
         )
         .onConflict((oc) =>
-          oc.column('id').doUpdateSet(Object.fromEntries(SPAN_UPSERT_SET.map((c) => [c, sql.ref(`excluded.${c}`)])) as never),
+          oc.columns(['trace_id', 'id']).doUpdateSet(Object.fromEntries(SPAN_UPSERT_SET.map((c) => [c, sql.ref(`excluded.${c}`)])) as never),
         )
         .execute();
     }
@@ -350,7 +355,9 @@ export function sqlTraceRepository(store: SqlStore): TraceRepository {
       const trace = await find(idOrRunId);
       if (!trace) return undefined;
       const rows = await db.selectFrom('spans').selectAll().where('trace_id', '=', trace.id).orderBy('started_at').execute();
-      return { trace, spans: rows.map(parseSpan) };
+      const spans = rows.map(parseSpan);
+      expandMessageDeltas(spans, ATTR_DECISION_MESSAGES);
+      return { trace, spans };
     },
 
     async markStaleInterrupted(options = {}) {

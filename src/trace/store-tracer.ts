@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { DEFAULTS } from '../defaults.js';
 import type { TraceStatus } from '../store/core-tables.js';
+import { sharedPrefix, type MessagesDelta } from '../store/message-delta.js';
 import type { SpanWrite, TraceBatch, TraceCountsWrite, TraceEndWrite, TraceRepository, TraceStartWrite } from '../store/traces.js';
 import { ATTR } from './attributes.js';
 import { newSpanId, newTraceId, nowMs } from './ids.js';
@@ -133,6 +134,8 @@ class StoreTracerImpl implements StoreTracer {
   private starts: TraceStartWrite[] = [];
   /** Drops not yet recorded on their trace's row. */
   private droppedByTrace = new Map<string, number>();
+  /** Per open trace, the last written model call's messages: the base of the next call's delta. */
+  private readonly lastShown = new Map<string, { spanId: string; messages: unknown[] }>();
   /** Traces whose root span is open in this process: they get heartbeats. */
   private readonly open = new Set<string>();
   private lastHeartbeat = 0;
@@ -184,7 +187,7 @@ class StoreTracerImpl implements StoreTracer {
     this.scheduleFlush();
   }
 
-  private snapshot(span: StoreSpan, status: string, error: { code?: string; message: string } | undefined, endedAt: number | null): SpanWrite {
+  private snapshot(span: StoreSpan, status: string, error: { code?: string; message: string } | undefined, endedAt: number | null, attributes = span.attributes): SpanWrite {
     return {
       id: span.spanId,
       traceId: span.traceId,
@@ -195,7 +198,7 @@ class StoreTracerImpl implements StoreTracer {
       startedAt: span.startedAt,
       endedAt,
       // Serialized now: callers may mutate the objects they passed once the span has ended.
-      attributes: toJson(span.attributes),
+      attributes: toJson(attributes),
       events: span.events ? toJson(span.events) : null,
       error: error ? toJson(error) : null,
     };
@@ -203,8 +206,21 @@ class StoreTracerImpl implements StoreTracer {
 
   onEnd(span: StoreSpan, status: SpanStatus, error: { code?: string; message: string } | undefined, endedAt: number): void {
     const a = span.attributes;
+    // A model call's messages are written as a delta on the previous call's (O(steps), not O(steps²)).
+    let stored = a;
+    let shown: { spanId: string; messages: unknown[] } | undefined;
+    const messages = a[ATTR.DECISION_MESSAGES];
+    if (span.kind === 'model' && Array.isArray(messages)) {
+      shown = { spanId: span.spanId, messages };
+      const previous = this.lastShown.get(span.traceId);
+      const keep = previous ? sharedPrefix(previous.messages, messages) : 0;
+      if (previous && keep > 0) {
+        const delta: MessagesDelta = { $delta: { span: previous.spanId, keep }, append: messages.slice(keep) };
+        stored = { ...a, [ATTR.DECISION_MESSAGES]: delta };
+      }
+    }
     const item: QueuedSpan = {
-      span: this.snapshot(span, status, error, endedAt),
+      span: this.snapshot(span, status, error, endedAt, stored),
       steps: span.kind === 'step' ? 1 : 0,
       costUsd: span.kind === 'model' ? num(a[ATTR.COST_USD]) : 0,
       inputTokens: span.kind === 'model' ? num(a[ATTR.INPUT_TOKENS]) : 0,
@@ -213,6 +229,7 @@ class StoreTracerImpl implements StoreTracer {
     const isRoot = span.parentId === null;
     if (isRoot) {
       this.open.delete(span.traceId);
+      this.lastShown.delete(span.traceId);
       item.end = {
         id: span.traceId,
         status: traceStatus(status),
@@ -227,6 +244,7 @@ class StoreTracerImpl implements StoreTracer {
     if (isRoot || span.kind === 'run' || span.kind === 'step' || status !== 'ok') {
       if (this.important.length >= this.queueSize) return this.drop(span.traceId);
       this.important.push(item);
+      if (shown && !isRoot) this.lastShown.set(span.traceId, shown);
       // A finished step is written at once: a process killed later keeps it.
       this.scheduleFlush();
       return;
@@ -236,6 +254,8 @@ class StoreTracerImpl implements StoreTracer {
     // Keep-probability falls linearly from 1 at the threshold to 0 at a full queue.
     if (n >= this.sampleAbove && Math.random() >= (this.queueSize - n) / (this.queueSize - this.sampleAbove)) return this.drop(span.traceId);
     this.ordinary.push(item);
+    // Only a span that will be written may be a later delta's base.
+    if (shown && !isRoot) this.lastShown.set(span.traceId, shown);
     if (n + 1 >= this.batchSize) this.scheduleFlush();
   }
 
