@@ -5,6 +5,7 @@ import { configCommand } from './config.js';
 import { explainCommand } from './explain.js';
 import { keysCommand } from './keys.js';
 import { replayCommand } from './replay.js';
+import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { tracesCommand } from './traces.js';
 
@@ -16,6 +17,7 @@ export const commands: Record<string, Command> = {
   explain: explainCommand,
   keys: keysCommand,
   replay: replayCommand,
+  run: runCommand,
   serve: serveCommand,
   traces: tracesCommand,
 };
