@@ -2,3 +2,4 @@
 export type { RunCodeOptions, SandboxLanguage, SandboxLimits, SandboxResult, SandboxStatus, SandboxTestResult } from './types.js';
 export { runCode, sandboxLimits } from './run-code.js';
 export { findPythonSandbox } from './python.js';
+export { codeCheck, extractCode, sandboxVerdict, type CodeCheckOptions } from './code-check.js';
