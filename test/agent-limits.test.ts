@@ -30,6 +30,9 @@ describe('limits', () => {
     expect(result.output).toBe('Best answer so far.');
     expect(model.requests).toHaveLength(4);
     expect(model.requests[3].toolChoice).toBe('none');
+    // The conversation ends with the request to answer and the answer, every tool call closed.
+    expect(result.messages.slice(-2).map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(result.state.pending).toBeUndefined();
   });
 
   it('max_steps without answer-now returns the partial result; per-run limits override the agent', async () => {
@@ -69,8 +72,12 @@ describe('limits', () => {
     expect(result.stopReason).toBe('tool_call_limit');
     expect(result.stopDetail).toBe('tool "search" reached its limit of 2 calls');
     expect(result.state.toolCalls).toEqual({ search: 2 });
-    // The dangling call is closed in the conversation kept for the next run.
+    // The step the limit interrupted stays pending, so a resume with a higher limit can finish it.
     expect(result.state.pending?.message.toolCalls?.[0].name).toBe('search');
+    const resumed = await agent.resume(result.state, { limits: { maxCallsPerTool: { search: 4 }, answerOnLimit: false } });
+    expect(resumed.stopReason).toBe('tool_call_limit');
+    expect(resumed.state.toolCalls).toEqual({ search: 4 });
+    expect(resumed.steps.length).toBe(result.steps.length + 2);
   });
 
   it('timeout: cancels a hanging tool through the run signal', async () => {

@@ -553,6 +553,9 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
       const began = performance.now();
       const response = await callModel(messages, step, { toolChoice: 'none' });
       state.steps.push(stepRecord(step, response, began));
+      // The conversation now holds the closed step, the request to answer and the answer: a session or a resume continues from it.
+      state.messages = [...messages, response.message];
+      state.pending = undefined;
       const text = textOf(response.message.content);
       finalText = text;
       finalOutput = agent.outputSchema ? (parseOutput(agent.outputSchema, text) as { value?: unknown }).value : text;
