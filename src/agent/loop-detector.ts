@@ -210,6 +210,8 @@ function noProgress(observations: StepObservation[], options: LoopDetectorOption
 }
 
 function errorLoop(observations: StepObservation[], options: LoopDetectorOptions): LoopEvidence | undefined {
+  const last = observations[observations.length - 1];
+  if (!last.calls.some((c) => c.error && !c.retryRequested)) return undefined;
   const tail = observations.slice(-options.errorRepeatThreshold);
   if (tail.length < options.errorRepeatThreshold) return undefined;
   const errorsOf = (o: StepObservation) => new Set(o.calls.filter((c) => c.error && !c.retryRequested).map((c) => c.error!));

@@ -59,7 +59,10 @@ interface Stop {
 
 type AnswerOutcome = { kind: 'accept'; text: string; output: unknown } | { kind: 'retry' } | { kind: 'stop'; stop: Stop };
 
-const silentLogger = (span: Span): ToolLogger => ({
+const NOOP_LOGGER: ToolLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** A tool's log lines become events of its span; without a tracer they go nowhere. */
+const spanLogger = (span: Span): ToolLogger => span === NOOP_SPAN ? NOOP_LOGGER : ({
   debug: (message, data) => span.event('log', { level: 'debug', message, ...data }),
   info: (message, data) => span.event('log', { level: 'info', message, ...data }),
   warn: (message, data) => span.event('log', { level: 'warn', message, ...data }),
@@ -323,7 +326,7 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
           runId: state.runId,
           sessionId: state.sessionId,
           defaultTimeoutMs: DEFAULTS.agent.toolTimeoutMs,
-          logger: silentLogger(span),
+          logger: spanLogger(span),
         });
         state.toolCalls[call.name] = (state.toolCalls[call.name] ?? 0) + 1;
         span.set({ [ATTR.TOOL_OUTPUT]: result.content, [ATTR.TOOL_IS_ERROR]: result.isError, [ATTR.TOOL_ATTEMPTS]: result.attempts });

@@ -43,29 +43,60 @@ export async function runTool(tool: Tool, call: ToolCall, input: unknown, option
   while (attempt <= tool.retries) {
     attempt++;
     if (attempt > 1 && lastError?.retryAfterMs) await sleep(lastError.retryAfterMs, options.signal);
-    // One controller per attempt, chained to the run's signal by a listener (cheaper than AbortSignal.any on the hot path).
-    const attemptController = new AbortController();
-    const signal = attemptController.signal;
-    const forwardAbort = () => attemptController.abort(options.signal.reason);
-    options.signal.addEventListener('abort', forwardAbort, { once: true });
-    const timer = setTimeout(
-      () => attemptController.abort(new SextantError('TOOL_TIMEOUT', `tool "${tool.name}" timed out after ${timeoutMs}ms`, { retryable: true, context: { tool: tool.name, timeoutMs } })),
-      timeoutMs,
-    );
+    // The attempt's signal is made on first use (most tools never read it) and chained to the
+    // run's signal by a listener, cheaper than AbortSignal.any on the hot path. The wait ends on
+    // abort or timeout even if the tool ignores its signal.
+    let controller: AbortController | undefined;
+    let abortedWith: unknown;
+    const abortAttempt = (reason: unknown) => {
+      abortedWith = reason;
+      controller?.abort(reason);
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let forwardAbort: (() => void) | undefined;
+    let timedOut: SextantError | undefined;
     try {
-      const output = await raceAbort(
-        Promise.resolve(tool.execute(input, { signal, runId: options.runId, sessionId: options.sessionId, toolCallId: call.id, attempt, logger: options.logger })),
-        signal,
-      );
+      const output = await new Promise<unknown>((resolve, reject) => {
+        forwardAbort = () => {
+          abortAttempt(options.signal.reason);
+          reject(options.signal.reason);
+        };
+        if (options.signal.aborted) return forwardAbort();
+        options.signal.addEventListener('abort', forwardAbort, { once: true });
+        timer = setTimeout(() => {
+          timedOut = new SextantError('TOOL_TIMEOUT', `tool "${tool.name}" timed out after ${timeoutMs}ms`, { retryable: true, context: { tool: tool.name, timeoutMs } });
+          abortAttempt(timedOut);
+          reject(timedOut);
+        }, timeoutMs);
+        const ctx = {
+          get signal(): AbortSignal {
+            if (!controller) {
+              controller = new AbortController();
+              if (abortedWith !== undefined) controller.abort(abortedWith);
+            }
+            return controller.signal;
+          },
+          runId: options.runId,
+          sessionId: options.sessionId,
+          toolCallId: call.id,
+          attempt,
+          logger: options.logger,
+        };
+        try {
+          Promise.resolve(tool.execute(input, ctx)).then(resolve, reject);
+        } catch (error) {
+          reject(error);
+        }
+      });
       const checked = validateOutput(tool, output);
       return { toolCallId: call.id, name: tool.name, input, content: render(checked), output: checked, isError: false, attempts: attempt, durationMs: performance.now() - started };
     } catch (error) {
       if (options.signal.aborted) throw options.signal.reason ?? error;
-      lastError = signal.aborted ? (signal.reason as SextantError) : toSextantError(error, 'TOOL_ERROR');
+      lastError = timedOut ?? toSextantError(error, 'TOOL_ERROR');
       if (!lastError.retryable || isSextantError(lastError, 'TOOL_OUTPUT_INVALID')) break;
     } finally {
       clearTimeout(timer);
-      options.signal.removeEventListener('abort', forwardAbort);
+      if (forwardAbort) options.signal.removeEventListener('abort', forwardAbort);
     }
   }
   const error = lastError!;
@@ -100,25 +131,6 @@ function validateOutput(tool: Tool, output: unknown): unknown {
 function render(output: unknown): string {
   if (typeof output === 'string') return output;
   return JSON.stringify(output) ?? 'null';
-}
-
-/** Ends the wait when the signal aborts, even if the tool ignores its signal. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
