@@ -26,6 +26,8 @@ export function createSqlBudgetLedger(options: { store: SqlStore; now?: () => nu
 
   /** Removes a reservation (if still open) and adds `actual` to each key's spend, in one transaction. */
   async function drop(id: string, keys: string[], actual: number): Promise<void> {
+    // A call no budget applied to reserved nothing (see reserve): no transaction on the hot path.
+    if (keys.length === 0) return;
     const t = now();
     await db.transaction().execute(async (trx) => {
       const r = await trx.deleteFrom('budget_reservations').where('id', '=', id).returningAll().executeTakeFirst();
