@@ -1,7 +1,7 @@
 /**
  * The agent runtime's own overhead per step, and its memory per idle run.
  *
- *   npx tsx bench/agent-loop.ts [--runs 300] [--steps 10] [--rounds 5] [--idle 1000]
+ *   npx tsx bench/agent-loop.ts [--runs 300] [--steps 10] [--rounds 7] [--idle 1000]
  *
  * Overhead: runs of `steps` tool steps (scripted model, no-op tool) against a baseline measured in
  * the same process: the very same requests replayed straight to a fresh scripted model. The
@@ -18,7 +18,7 @@ import { scriptedModel, type ScriptedReply } from '../src/model/providers/script
 import type { ModelRequest } from '../src/model/types.js';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '300' }, steps: { type: 'string', default: '10' }, idle: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '5' } },
+  options: { runs: { type: 'string', default: '300' }, steps: { type: 'string', default: '10' }, idle: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '7' } },
 });
 const ROUNDS = Number(values.rounds);
 const RUNS = Number(values.runs);
@@ -66,6 +66,8 @@ for (let i = 0; i < ROUNDS; i++) {
 const steps = RUNS * (STEPS + 1);
 const perStepUs = (ms: number) => (ms * 1000) / steps;
 const overheadUs = median(plainRounds.map((r) => perStepUs(r.agentMs - r.baselineMs)));
+// The least-disturbed round: on a shared machine, scheduler noise only ever adds time.
+const overheadMinUs = Math.min(...plainRounds.map((r) => perStepUs(r.agentMs - r.baselineMs)));
 const overheadCheckpointUs = median(checkpointRounds.map((r) => perStepUs(r.agentMs - r.baselineMs)));
 const agentStepUs = median(plainRounds.map((r) => perStepUs(r.agentMs)));
 const bareCallUs = median(plainRounds.map((r) => perStepUs(r.baselineMs)));
@@ -91,12 +93,13 @@ const mbPer1000 = ((after - before) / 1024 / 1024) * (1000 / IDLE);
 
 console.log(`steps per round: ${steps} (${RUNS} runs × ${STEPS + 1} model calls, no-op tool); median of ${ROUNDS} rounds after 3 warm-up rounds`);
 console.log(`bare scripted model: ${bareCallUs.toFixed(1)} µs/call; agent loop: ${agentStepUs.toFixed(1)} µs/step`);
-console.log(`runtime overhead: ${overheadUs.toFixed(1)} µs/step (target < 50); with in-memory checkpoints: ${overheadCheckpointUs.toFixed(1)} µs/step`);
+console.log(`runtime overhead: ${overheadUs.toFixed(1)} µs/step median, ${overheadMinUs.toFixed(1)} µs/step best round (target < 50); with in-memory checkpoints: ${overheadCheckpointUs.toFixed(1)} µs/step`);
 console.log(`ratio agent/bare: ${(agentStepUs / bareCallUs).toFixed(2)}`);
 console.log(`memory: ${mbPer1000.toFixed(2)} MB per 1,000 concurrent idle runs (target < 50)`);
 console.log(
   JSON.stringify({
     overhead_per_step_us: Number(overheadUs.toFixed(1)),
+    overhead_per_step_best_round_us: Number(overheadMinUs.toFixed(1)),
     overhead_per_step_checkpointed_us: Number(overheadCheckpointUs.toFixed(1)),
     bare_model_call_us: Number(bareCallUs.toFixed(1)),
     ratio_vs_bare_model: Number((agentStepUs / bareCallUs).toFixed(2)),
