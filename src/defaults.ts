@@ -23,8 +23,10 @@ export const DEFAULTS = {
     sampleAboveRatio: 0.5,
     /** Spans written per transaction: large enough to amortize the commit, small enough to keep each flush under ~20 ms. */
     batchSize: 2_000,
-    /** Longest a finished span waits before it is written: a killed process loses at most this much (step ends flush at once). */
+    /** Longest an ordinary finished span waits before it is written (the periodic flush). */
     flushIntervalMs: 200,
+    /** Longest a finished step waits before it is written: a killed process loses at most this much of its run, and a fast agent shares one transaction over many steps instead of paying a commit per step. */
+    stepFlushMs: 50,
     /** How often a running trace says its process is alive; a crashed run is found by a dead pid or a stale heartbeat. */
     heartbeatMs: 5_000,
     /** A running trace silent for this long (6 heartbeats) belongs to a dead process, even on another host. */
@@ -95,6 +97,8 @@ export const DEFAULTS = {
     defaultMaxOutputTokens: 4_096,
     /** Context window assumed for a model not in the table: local servers (Ollama, llama.cpp) often run 8k; too small only trims history early. */
     unknownModelContextWindow: 8_192,
+    /** Characters of text whose token counts are memoized per encoding (~2 bytes each): a few hundred conversations' resent history. */
+    tokenCountMemoChars: 4_000_000,
   },
   agent: {
     /** A tool-using agent rarely needs more than a dozen steps; 25 leaves room for paging and retries yet stops a runaway early. */
@@ -240,6 +244,8 @@ export const DEFAULTS = {
       redactStored: true,
       /** Redaction before sending upstream is opt-in: placeholders can change answers that need the real value. */
       redactUpstream: false,
+      /** Characters of recent texts whose scans are memoized (~2 bytes each): system prompts and resent history are scanned once. */
+      scanMemoChars: 2_000_000,
     },
     injection: {
       /** Score at or above which untrusted text counts as an injection: one strong signal (an override or a role hijack) reaches it alone. */

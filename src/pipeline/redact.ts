@@ -1,4 +1,4 @@
-import type { AssistantMessage, Message, ModelResponse, StreamEvent } from '../model/types.js';
+import type { AssistantMessage, Message, ModelRequest, ModelResponse, StreamEvent } from '../model/types.js';
 import { createPlaceholderVault, type PiiType, type PlaceholderVault } from '../security/pii.js';
 import type { Middleware } from './middleware.js';
 
@@ -7,26 +7,56 @@ export interface RedactMiddlewareOptions {
   types?: readonly PiiType[];
 }
 
+/** The message with its PII replaced; the same object when it holds none (most do), so nothing is copied. */
 function redactMessage(message: Message, vault: PlaceholderVault): Message {
   switch (message.role) {
     case 'system':
-    case 'tool':
-      return { ...message, content: vault.redact(message.content) };
-    case 'user':
-      return {
-        ...message,
-        content: typeof message.content === 'string' ? vault.redact(message.content) : message.content.map((p) => (p.type === 'text' ? { ...p, text: vault.redact(p.text) } : p)),
-      };
-    case 'assistant':
-      return {
-        ...message,
-        content: message.content === null ? null : vault.redact(message.content),
-        ...(message.toolCalls ? { toolCalls: message.toolCalls.map((c) => ({ ...c, arguments: vault.redact(c.arguments) })) } : {}),
-      };
+    case 'tool': {
+      const content = vault.redact(message.content);
+      return content === message.content ? message : { ...message, content };
+    }
+    case 'user': {
+      if (typeof message.content === 'string') {
+        const content = vault.redact(message.content);
+        return content === message.content ? message : { ...message, content };
+      }
+      let changed = false;
+      const parts = message.content.map((p) => {
+        if (p.type !== 'text') return p;
+        const text = vault.redact(p.text);
+        if (text === p.text) return p;
+        changed = true;
+        return { ...p, text };
+      });
+      return changed ? { ...message, content: parts } : message;
+    }
+    case 'assistant': {
+      const content = message.content === null ? null : vault.redact(message.content);
+      let changed = content !== message.content;
+      const toolCalls = message.toolCalls?.map((c) => {
+        const args = vault.redact(c.arguments);
+        if (args === c.arguments) return c;
+        changed = true;
+        return { ...c, arguments: args };
+      });
+      return changed ? { ...message, content, ...(toolCalls ? { toolCalls } : {}) } : message;
+    }
   }
 }
 
+/** The request with every message redacted; the same object when no message held PII. */
+function redactRequest(request: ModelRequest, vault: PlaceholderVault): ModelRequest {
+  let changed = false;
+  const messages = request.messages.map((m) => {
+    const redacted = redactMessage(m, vault);
+    if (redacted !== m) changed = true;
+    return redacted;
+  });
+  return changed ? { ...request, messages } : request;
+}
+
 function restoreResponse(response: ModelResponse, vault: PlaceholderVault): ModelResponse {
+  if (vault.size === 0) return { ...response, meta: { ...response.meta, piiRedacted: 0 } };
   const message: AssistantMessage = {
     ...response.message,
     content: response.message.content === null ? null : vault.restore(response.message.content),
@@ -49,11 +79,17 @@ export function redactMiddleware(options: RedactMiddlewareOptions = {}): Middlew
     name: 'redact',
     async generate(request, context, next) {
       const vault = vaultFor();
-      const response = await next({ ...request, messages: request.messages.map((m) => redactMessage(m, vault)) }, context);
+      const response = await next(redactRequest(request, vault), context);
       return restoreResponse(response, vault);
     },
     async *stream(request, context, next) {
       const vault = vaultFor();
+      const redacted = redactRequest(request, vault);
+      if (vault.size === 0) {
+        // Nothing was replaced, so there is nothing to put back: only the finish event needs its meta.
+        for await (const event of next(redacted, context)) yield event.type === 'finish' ? { type: 'finish', response: restoreResponse(event.response, vault) } : event;
+        return;
+      }
       const text = vault.streamRestorer();
       const reasoning = vault.streamRestorer();
       const args = new Map<number, ReturnType<PlaceholderVault['streamRestorer']>>();
@@ -62,7 +98,7 @@ export function redactMiddleware(options: RedactMiddlewareOptions = {}): Middlew
         if (!r) args.set(index, (r = vault.streamRestorer({ json: true })));
         return r;
       };
-      for await (const event of next({ ...request, messages: request.messages.map((m) => redactMessage(m, vault)) }, context) as AsyncIterable<StreamEvent>) {
+      for await (const event of next(redacted, context) as AsyncIterable<StreamEvent>) {
         if (event.type === 'text-delta') {
           const delta = text.push(event.delta);
           if (delta) yield { ...event, delta };

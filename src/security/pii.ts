@@ -1,4 +1,6 @@
 import ipaddr from 'ipaddr.js';
+import { DEFAULTS } from '../defaults.js';
+import { createTextMemo } from '../model/text-memo.js';
 
 /**
  * PII and secret detection. Every type is a pattern plus a validator, so look-alikes are left
@@ -20,9 +22,38 @@ export interface PiiMatch {
   value: string;
 }
 
+/** What one pass over a text tells about it, for the detectors' prefilters. */
+interface TextFacts {
+  digits: number;
+  at: boolean;
+  colon: boolean;
+  dot: boolean;
+}
+
+function factsOf(text: string): TextFacts {
+  let digits = 0;
+  let at = false;
+  let colon = false;
+  let dot = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if (c === 64) at = true;
+    else if (c === 58) colon = true;
+    else if (c === 46) dot = true;
+  }
+  return { digits, at, colon, dot };
+}
+
 interface Detector {
   type: PiiType;
   kind?: string;
+  /**
+   * A cheap necessary condition: false means the pattern cannot yield a valid match in this
+   * text, so the regex is not run. Each one follows from its pattern and validator (a card has
+   * at least 12 digits, a valid phone at least 8, an email an `@`...), so results are unchanged.
+   */
+  mayMatch: (facts: TextFacts, text: string) => boolean;
   pattern: RegExp;
   /** Group holding the value when the pattern needs context around it. */
   group?: number;
@@ -120,53 +151,78 @@ const B = '(?<![\\w@.+-])';
 const E = '(?![\\w@-]|\\.\\w)';
 
 const DETECTORS: Detector[] = [
-  { type: 'secret', kind: 'private_key', pattern: /-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z]+ )*PRIVATE KEY-----/g },
-  { type: 'secret', kind: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g, valid: jwtValid },
-  { type: 'secret', kind: 'anthropic', pattern: /\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{32,}/g },
-  { type: 'secret', kind: 'openai', pattern: /\bsk-(?:proj-|svcacct-|admin-|sx-)?[A-Za-z0-9_-]{32,}/g },
-  { type: 'secret', kind: 'aws_access_key', pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/g },
-  { type: 'secret', kind: 'aws_secret_key', pattern: /aws.{0,20}?secret.{0,20}?[:=]\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/gi, group: 1 },
-  { type: 'secret', kind: 'github', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{60,})\b/g },
-  { type: 'secret', kind: 'slack', pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}|https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/[A-Za-z0-9]+/g },
-  { type: 'secret', kind: 'stripe', pattern: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b/g },
-  { type: 'secret', kind: 'google', pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
-  { type: 'email', pattern: /(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b/g },
-  { type: 'iban', pattern: new RegExp(`${B}[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?${E}`, 'g'), valid: ibanValid },
-  { type: 'card', pattern: new RegExp(`${B}\\d{4}[ -]?\\d{4,6}[ -]?\\d{4,5}(?:[ -]?\\d{1,4})?${E}`, 'g'), valid: cardValid },
-  { type: 'ssn', pattern: new RegExp(`${B}\\d{3}([- ])\\d{2}\\1\\d{4}${E}`, 'g'), valid: ssnValid },
-  { type: 'uk_nino', pattern: /\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/g, valid: ninoValid },
+  { type: 'secret', kind: 'private_key', mayMatch: (_, t) => t.includes('PRIVATE KEY-----'), pattern: /-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z]+ )*PRIVATE KEY-----/g },
+  { type: 'secret', kind: 'jwt', mayMatch: (_, t) => t.includes('eyJ'), pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g, valid: jwtValid },
+  { type: 'secret', kind: 'anthropic', mayMatch: (_, t) => t.includes('sk-ant-'), pattern: /\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{32,}/g },
+  { type: 'secret', kind: 'openai', mayMatch: (_, t) => t.includes('sk-'), pattern: /\bsk-(?:proj-|svcacct-|admin-|sx-)?[A-Za-z0-9_-]{32,}/g },
+  { type: 'secret', kind: 'aws_access_key', mayMatch: (_, t) => /A(?:KIA|SIA|BIA|CCA)/.test(t), pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/g },
+  { type: 'secret', kind: 'aws_secret_key', mayMatch: (_, t) => /aws/i.test(t), pattern: /aws.{0,20}?secret.{0,20}?[:=]\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/gi, group: 1 },
+  { type: 'secret', kind: 'github', mayMatch: (_, t) => /gh[pousr]_|github_pat_/.test(t), pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{60,})\b/g },
+  { type: 'secret', kind: 'slack', mayMatch: (_, t) => t.includes('xox') || t.includes('hooks.slack.com'), pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}|https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/[A-Za-z0-9]+/g },
+  { type: 'secret', kind: 'stripe', mayMatch: (_, t) => /[sr]k_(?:live|test)_/.test(t), pattern: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b/g },
+  { type: 'secret', kind: 'google', mayMatch: (_, t) => t.includes('AIza'), pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
+  { type: 'email', mayMatch: (f) => f.at, pattern: /(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b/g },
+  { type: 'iban', mayMatch: (f) => f.digits >= 2, pattern: new RegExp(`${B}[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?${E}`, 'g'), valid: ibanValid },
+  { type: 'card', mayMatch: (f) => f.digits >= 12, pattern: new RegExp(`${B}\\d{4}[ -]?\\d{4,6}[ -]?\\d{4,5}(?:[ -]?\\d{1,4})?${E}`, 'g'), valid: cardValid },
+  { type: 'ssn', mayMatch: (f) => f.digits >= 9, pattern: new RegExp(`${B}\\d{3}([- ])\\d{2}\\1\\d{4}${E}`, 'g'), valid: ssnValid },
+  { type: 'uk_nino', mayMatch: (f) => f.digits >= 6, pattern: /\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/g, valid: ninoValid },
   {
     type: 'ipv6',
+    mayMatch: (f) => f.colon,
     pattern: /(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:|:)(?::|[0-9A-Fa-f]{1,4}:){1,7}(?:[0-9A-Fa-f]{1,4}|:|\d{1,3}(?:\.\d{1,3}){3})?(?![\w:]|\.\d)/g,
     valid: ipv6Valid,
   },
   {
     type: 'ipv4',
+    mayMatch: (f) => f.digits >= 4 && f.dot,
     valid: (value) => value !== '0.0.0.0',
     pattern: /(?<![\w.]|\bv)(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![\w]|\.\d)/g,
   },
-  { type: 'phone', pattern: new RegExp(`${B}(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{1,5}(?:[ .-]\\d{2,8}){1,4}${E}`, 'g'), valid: phoneValid },
+  { type: 'phone', mayMatch: (f) => f.digits >= 8, pattern: new RegExp(`${B}(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{1,5}(?:[ .-]\\d{2,8}){1,4}${E}`, 'g'), valid: phoneValid },
 ];
 
-/** Every PII and secret in `text`, left to right, without overlaps (earlier detectors win, then longer matches). */
-export function findPii(text: string, options: { types?: readonly PiiType[] } = {}): PiiMatch[] {
-  const found: (PiiMatch & { rank: number })[] = [];
-  DETECTORS.forEach((d, rank) => {
-    if (options.types && !options.types.includes(d.type)) return;
-    for (const m of text.matchAll(d.pattern)) {
+/** Every match in `text`, memoized by text for the default (all types) scan. */
+function detect(text: string, types: readonly PiiType[] | undefined): readonly PiiMatch[] {
+  if (types) return scan(text, types);
+  let found = scans.get(text);
+  if (!found) scans.set(text, (found = scan(text, undefined)));
+  return found;
+}
+
+const NONE: readonly PiiMatch[] = Object.freeze([]);
+/** Scans of recent texts: a system prompt or earlier turns resent on every call are scanned once. */
+const scans = createTextMemo<readonly PiiMatch[]>({ maxChars: DEFAULTS.security.pii.scanMemoChars });
+
+function scan(text: string, types: readonly PiiType[] | undefined): readonly PiiMatch[] {
+  const facts = factsOf(text);
+  let found: (PiiMatch & { rank: number })[] | undefined;
+  for (let rank = 0; rank < DETECTORS.length; rank++) {
+    const d = DETECTORS[rank];
+    if ((types && !types.includes(d.type)) || !d.mayMatch(facts, text)) continue;
+    // exec over the shared regex rather than matchAll, which clones it on every call.
+    const pattern = d.pattern;
+    pattern.lastIndex = 0;
+    for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+      if (m[0] === '') pattern.lastIndex++;
       const value = d.group ? m[d.group] : m[0];
       if (!value || (d.valid && !d.valid(value))) continue;
       const start = m.index + (d.group ? m[0].indexOf(value) : 0);
       if ((d.type === 'ipv4' || d.type === 'phone') && VERSION_CONTEXT.test(text.slice(Math.max(0, start - 12), start))) continue;
-      found.push({ type: d.type, ...(d.kind ? { kind: d.kind } : {}), start, end: start + value.length, value, rank });
+      (found ??= []).push({ type: d.type, ...(d.kind ? { kind: d.kind } : {}), start, end: start + value.length, value, rank });
     }
-  });
+  }
+  if (!found) return NONE;
   found.sort((a, b) => a.rank - b.rank || b.end - b.start - (a.end - a.start));
   const kept: PiiMatch[] = [];
   for (const { rank: _rank, ...m } of found) {
     if (kept.every((k) => m.end <= k.start || m.start >= k.end)) kept.push(m);
   }
   return kept.sort((a, b) => a.start - b.start);
+}
+
+/** Every PII and secret in `text`, left to right, without overlaps (earlier detectors win, then longer matches). */
+export function findPii(text: string, options: { types?: readonly PiiType[] } = {}): PiiMatch[] {
+  return detect(text, options.types).map((m) => ({ ...m }));
 }
 
 const LABELS: Record<PiiType, string> = {
@@ -187,9 +243,11 @@ export interface RedactOptions {
 
 /** Replaces every PII and secret with its type label (`[EMAIL]`): the storage hook, not reversible. */
 export function redact(text: string, options: RedactOptions = {}): string {
+  const matches = detect(text, options.types);
+  if (matches.length === 0) return text;
   let out = '';
   let at = 0;
-  for (const m of findPii(text, options)) {
+  for (const m of matches) {
     out += `${text.slice(at, m.start)}[${LABELS[m.type]}]`;
     at = m.end;
   }
@@ -238,9 +296,11 @@ export function createPlaceholderVault(options: RedactOptions = {}): Placeholder
       return byValue.size;
     },
     redact(text) {
+      const matches = detect(text, options.types);
+      if (matches.length === 0) return text;
       let out = '';
       let at = 0;
-      for (const m of findPii(text, options)) {
+      for (const m of matches) {
         let placeholder = byValue.get(m.value);
         if (!placeholder) {
           const label = LABELS[m.type];
