@@ -1,3 +1,4 @@
+import { CONTRACTIONS, FILLER_WORDS, canonicalWords } from './paraphrase.js';
 import { STOP_WORDS, normalizeText, stem, words } from './text.js';
 
 export interface VerifyInput {
@@ -30,14 +31,6 @@ export const RULE_NAMES: readonly RuleName[] = ['numbers', 'entities', 'negation
 
 const NEGATIONS = new Set(['not', 'no', 'never', 'none', 'nobody', 'nothing', 'neither', 'nor', 'without', 'cannot', 'cant', 'dont', 'doesnt', 'didnt', 'isnt', 'arent', 'wasnt', 'werent', 'wont', 'wouldnt', 'shouldnt', 'couldnt', 'havent', 'hasnt', 'hadnt', 'aint']);
 
-/** Contractions spelled out, so "can't" differs from "don't" by its verb, not only its negation. */
-const CONTRACTIONS: Record<string, string[]> = {
-  cant: ['can', 'not'], cannot: ['can', 'not'], dont: ['do', 'not'], doesnt: ['do', 'not'], didnt: ['did', 'not'],
-  isnt: ['is', 'not'], arent: ['are', 'not'], wasnt: ['was', 'not'], werent: ['were', 'not'], wont: ['will', 'not'],
-  wouldnt: ['would', 'not'], shouldnt: ['should', 'not'], couldnt: ['could', 'not'], havent: ['have', 'not'],
-  hasnt: ['has', 'not'], hadnt: ['had', 'not'], aint: ['is', 'not'],
-};
-
 function verifierWords(text: string): string[] {
   return words(text).flatMap((w) => CONTRACTIONS[w] ?? [w]);
 }
@@ -60,7 +53,7 @@ function numbersOf(text: string): Set<string> {
  * Proper names and acronyms: words written with a capital that is not just the start of a
  * sentence ("Pune", "NET", "iPhone"), compared case-insensitively so "pune" still matches "Pune".
  */
-function entitiesOf(text: string): Set<string> {
+function entitiesOf(text: string, paraphrases: boolean): Set<string> {
   const out = new Set<string>();
   const tokens = text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/['’`]s\b/g, '').match(/[\p{L}\p{N}][\p{L}\p{N}'’.-]*|[.?!:;"(]/gu) ?? [];
   let sentenceStart = true;
@@ -73,7 +66,7 @@ function entitiesOf(text: string): Set<string> {
     const innerCapital = /^.+\p{Lu}/u.test(t);
     const allCaps = t.length > 1 && t === t.toUpperCase() && /\p{L}/u.test(t);
     if (t !== 'I' && (innerCapital || allCaps || (capitalized && !sentenceStart))) {
-      for (const w of words(t)) if (!STOP_WORDS.has(w)) out.add(stem(w));
+      for (const w of words(t)) if (!STOP_WORDS.has(w)) out.add(paraphrases ? (canonicalWords(w)[0] ?? stem(w)) : stem(w));
     }
     sentenceStart = false;
   }
@@ -131,8 +124,52 @@ function contentOf(text: string, tokens: string[]): Map<string, number> {
   return out;
 }
 
+/** Words `a` says more often than `b`. */
 function countDiff(a: Map<string, number>, b: Map<string, number>): string[] {
-  return [...a].filter(([w, n]) => (b.get(w) ?? 0) !== n).map(([w]) => w);
+  return [...a].filter(([w, n]) => n > (b.get(w) ?? 0)).map(([w]) => w);
+}
+
+/** Edit distance, stopping early once it passes `max`. */
+function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      rowMin = Math.min(rowMin, current[j]);
+    }
+    if (rowMin > max) return max + 1;
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/**
+ * One word in two spellings: a typo ("succesful"), a variant ("demonetisation" / "demonitization")
+ * or a derived form the light stemmer misses ("develop" / "development"). Short words never
+ * match: "male" / "female" and "cat" / "car" are different words.
+ */
+function sameWordForm(a: string, b: string): boolean {
+  if (a.length < 5 || b.length < 5 || /\d/.test(a + b)) return false;
+  if (a.startsWith(b) || b.startsWith(a)) return true;
+  return editDistance(a, b, 1) <= 1;
+}
+
+/** Content words said by one side only, after pairing off spelling variants. */
+function unmatchedContent(a: Map<string, number>, b: Map<string, number>, paraphrases: boolean): string[] {
+  const aOnly = countDiff(a, b);
+  const bOnly = countDiff(b, a);
+  if (!paraphrases) return [...aOnly, ...bOnly];
+  const rest = [...bOnly];
+  const out: string[] = [];
+  for (const w of aOnly) {
+    const i = rest.findIndex((x) => sameWordForm(w, x));
+    if (i >= 0) rest.splice(i, 1);
+    else out.push(w);
+  }
+  return [...out, ...rest];
 }
 
 /** The words both texts share, in the order the first text says them. */
@@ -149,51 +186,75 @@ export interface RuleVerifierOptions {
   rules?: readonly RuleName[];
   /** Content words one side may have that the other lacks (0: both ask about the same things). */
   maxUnmatchedContentWords?: number;
+  /**
+   * Compare what the questions ask, not how (default true): paraphrases folded ("what is the best way to" =
+   * "how do I"), synonyms and verb forms mapped, filler words ("really", "exactly", prepositions) allowed to
+   * differ. `false` is the strict form: any differing word, modal or person rejects.
+   */
+  paraphrases?: boolean;
+}
+
+/** The words each check looks at, in the strict or the paraphrase-folding form. */
+function viewOf(text: string, paraphrases: boolean) {
+  const tokens = verifierWords(text);
+  if (!paraphrases) {
+    return { tokens, stems: new Set(tokens.map(stem)), intentText: text, persons: tokens, content: contentOf(text, tokens), ordered: tokens.filter((w) => !STOP_WORDS.has(w)).map(stem) };
+  }
+  const canonical = canonicalWords(text);
+  const content = new Map<string, number>();
+  for (const w of canonical) {
+    if (FILLER_WORDS.has(w) || NEGATIONS.has(w) || (STOP_WORDS.has(w) && !MEANINGFUL_STOP_WORDS.has(w))) continue;
+    content.set(w, (content.get(w) ?? 0) + 1);
+  }
+  for (const m of text.matchAll(/[#+@%&*=<>~|^/\\$€£]/g)) content.set(m[0], (content.get(m[0]) ?? 0) + 1);
+  return {
+    tokens,
+    stems: new Set([...tokens.map(stem), ...canonical]),
+    intentText: canonical.join(' '),
+    persons: canonical,
+    content,
+    ordered: canonical.filter((w) => !STOP_WORDS.has(w) && !FILLER_WORDS.has(w)),
+  };
 }
 
 /** Checks one pair of texts with the local rules; synchronous, microseconds. */
 export function checkRules(query: string, candidate: string, options: RuleVerifierOptions = {}): Verdict {
   const rules = new Set(options.rules ?? RULE_NAMES);
-  const qTokens = verifierWords(query);
-  const cTokens = verifierWords(candidate);
+  const paraphrases = options.paraphrases ?? true;
+  const q = viewOf(query, paraphrases);
+  const c = viewOf(candidate, paraphrases);
   if (rules.has('numbers')) {
     const a = numbersOf(query);
     const b = numbersOf(candidate);
     const diff = [...setDiff(a, b), ...setDiff(b, a)];
     if (diff.length > 0) return { ok: false, reason: 'numbers', detail: diff.join(', ') };
   }
-  if (rules.has('negation') && negationCount(qTokens) % 2 !== negationCount(cTokens) % 2) {
+  if (rules.has('negation') && negationCount(q.tokens) % 2 !== negationCount(c.tokens) % 2) {
     return { ok: false, reason: 'negation' };
   }
   if (rules.has('entities')) {
-    const qStems = new Set(qTokens.map(stem));
-    const cStems = new Set(cTokens.map(stem));
-    const missing = [...setDiff(entitiesOf(query), cStems), ...setDiff(entitiesOf(candidate), qStems)];
+    const missing = [...setDiff(entitiesOf(query, paraphrases), c.stems), ...setDiff(entitiesOf(candidate, paraphrases), q.stems)];
     if (missing.length > 0) return { ok: false, reason: 'entities', detail: missing.join(', ') };
   }
   if (rules.has('intent')) {
-    const a = intentOf(query);
-    const b = intentOf(candidate);
+    const a = intentOf(q.intentText);
+    const b = intentOf(c.intentText);
     if (a !== b) return { ok: false, reason: 'intent', detail: `${a} / ${b}` };
   }
   if (rules.has('person')) {
-    const a = personsOf(qTokens);
-    const b = personsOf(cTokens);
+    const a = personsOf(q.persons);
+    const b = personsOf(c.persons);
     const diff = [...setDiff(a, b), ...setDiff(b, a)];
     if (diff.length > 0) return { ok: false, reason: 'person', detail: diff.join(', ') };
   }
   if (rules.has('content')) {
-    const a = contentOf(query, qTokens);
-    const b = contentOf(candidate, cTokens);
-    const extra = [...new Set([...countDiff(a, b), ...countDiff(b, a)])];
+    const extra = unmatchedContent(q.content, c.content, paraphrases);
     if (extra.length > (options.maxUnmatchedContentWords ?? 0)) return { ok: false, reason: 'content', detail: extra.join(', ') };
   }
   if (rules.has('order')) {
     // "Is Messi better than Ronaldo?" and "Is Ronaldo better than Messi?" share every word.
-    const a = qTokens.filter((w) => !STOP_WORDS.has(w)).map(stem);
-    const b = cTokens.filter((w) => !STOP_WORDS.has(w)).map(stem);
-    const aOrder = sharedInOrder(a, new Set(b));
-    const bOrder = sharedInOrder(b, new Set(a));
+    const aOrder = sharedInOrder(q.ordered, new Set(c.ordered));
+    const bOrder = sharedInOrder(c.ordered, new Set(q.ordered));
     if (aOrder.join(' ') !== bOrder.join(' ')) return { ok: false, reason: 'order' };
   }
   return { ok: true };
