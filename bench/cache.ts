@@ -1,78 +1,60 @@
 /**
  * Cache benchmark: precision/recall of the default operating point on labelled question pairs
- * (with and without the verifier), a threshold calibrated on one half checked on the other,
- * lookup latency at 1k/10k/100k entries (HNSW against the exact scan measured in the same run),
- * and memory per entry.
+ * (no verifier, the strict verifier, the default paraphrase-aware verifier), a threshold
+ * calibrated on one half checked on the other (both ways, and on an odd/even split), lookup
+ * latency at 1k/10k/100k entries (the default index against the exact scan), and memory per
+ * entry, each size in a fresh child process with forced GC, against the raw bytes it stores.
  *
- *   npx tsx bench/cache.ts [../shared/data/qqp-dev.jsonl] [--sizes 1000,10000,100000]
+ *   npx tsx --expose-gc bench/cache.ts [../shared/data/qqp-dev.jsonl] [--sizes 1000,10000,100000] [--lookups 300]
  */
+import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chooseThreshold, createCache, createExactIndex, createHashedEmbedder, createHnswIndex, createRuleVerifier, precisionRecall, readPairs, scorePairs } from '../src/cache/index.js';
+import { chooseThreshold, createCache, createExactIndex, createHashedEmbedder, createHnswIndex, createRuleVerifier, precisionRecall, readPairs, scorePairs, type ScoredPair } from '../src/cache/index.js';
 import { DEFAULTS } from '../src/defaults.js';
 import type { ModelRequest, ModelResponse } from '../src/model/types.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { sizes: { type: 'string', default: '1000,10000,100000' }, lookups: { type: 'string', default: '300' } } });
-const path = resolve(positionals[0] ?? '../shared/data/qqp-dev.jsonl');
-const sizes = values.sizes!.split(',').map(Number);
-const lookups = Number(values.lookups);
-const figures: Record<string, number> = {};
-const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
-
-// 1. Precision and recall on labelled pairs.
-const pairs = await readPairs(path);
-const embedder = createHashedEmbedder();
-const threshold = DEFAULTS.cache.threshold;
-const raw = await scorePairs({ pairs, embedder });
-const verified = await scorePairs({ pairs, embedder, verifiers: [createRuleVerifier()] });
-const noVerifier = precisionRecall(raw, threshold);
-const withVerifier = precisionRecall(verified, threshold);
-console.log(`${pairs.length} pairs from ${path}; default threshold ${threshold}`);
-console.log(`  without verifier: precision ${round(noVerifier.precision)}  recall ${round(noVerifier.recall)}  served ${noVerifier.accepted}`);
-console.log(`  with verifier:    precision ${round(withVerifier.precision)}  recall ${round(withVerifier.recall)}  served ${withVerifier.accepted}`);
-Object.assign(figures, {
-  threshold,
-  precision_no_verifier: round(noVerifier.precision),
-  recall_no_verifier: round(noVerifier.recall),
-  precision_verified: round(withVerifier.precision),
-  recall_verified: round(withVerifier.recall),
-  served_verified_pairs: withVerifier.accepted,
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { sizes: { type: 'string', default: '1000,10000,100000' }, lookups: { type: 'string', default: '300' }, child: { type: 'string' }, index: { type: 'string', default: 'default' } },
 });
+const path = resolve(positionals[0] ?? '../shared/data/qqp-dev.jsonl');
+const lookups = Number(values.lookups);
+const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
+const pairs = await readPairs(path);
 
-// 2. Calibrate on the first half, check on the second (and the other way round).
-const half = Math.floor(verified.length / 2);
-for (const [name, calib, hold] of [
-  ['a_to_b', verified.slice(0, half), verified.slice(half)],
-  ['b_to_a', verified.slice(half), verified.slice(0, half)],
-] as const) {
-  const chosen = chooseThreshold([...calib], 0.95);
-  if (!chosen) {
-    console.log(`  calibration ${name}: no threshold reaches 0.95 on the calibration half`);
-    continue;
-  }
-  const held = precisionRecall([...hold], chosen.threshold);
-  console.log(`  calibrated ${name}: threshold ${chosen.threshold} (calibration precision ${round(chosen.precision)}) -> held-out precision ${round(held.precision)} recall ${round(held.recall)}`);
-  Object.assign(figures, { [`calibrated_threshold_${name}`]: chosen.threshold, [`heldout_precision_${name}`]: round(held.precision), [`heldout_recall_${name}`]: round(held.recall) });
-}
-
-// 3. Lookup latency and memory. Entries: the dataset's questions, made unique with a suffix.
+// Entries for latency and memory: the dataset's questions, made unique with a suffix.
 const questions = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
 const textAt = (i: number) => `${questions[i % questions.length]} (${Math.floor(i / questions.length)})`;
 const response: ModelResponse = { id: 'r', model: 'm', message: { role: 'assistant', content: 'A typical cached answer of a few sentences. '.repeat(8) }, finishReason: 'stop', usage: { inputTokens: 200, outputTokens: 100, totalTokens: 300 }, meta: {} };
 const request = (text: string): ModelRequest => ({ model: 'bench:m', messages: [{ role: 'user', content: text }] });
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
-async function measure(size: number, annThreshold: number) {
-  globalThis.gc?.();
-  const before = process.memoryUsage().rss;
-  const cache = await createCache({ annThreshold, maxEntries: size * 2, maxBytes: 2 ** 40 });
-  for (let i = 0; i < size; i++) await cache.store(request(textAt(i)), response);
-  globalThis.gc?.();
-  const bytesPerEntry = (process.memoryUsage().rss - before) / size;
+/** Child process: one cache of `size` entries; prints memory deltas and lookup latency as JSON. */
+async function child(size: number, index: string) {
+  const gc = globalThis.gc;
+  if (!gc) throw new Error('run with --expose-gc');
+  const embedder = createHashedEmbedder();
+  // Warm the code paths (and the lazy HNSW addon) before the baseline, so only entries are counted.
+  const warm = await createCache({ embedder, annThreshold: 2 });
+  for (let i = 0; i < 4; i++) await warm.store(request(textAt(i)), response);
+  await warm.lookup(request(textAt(0).toLowerCase()));
+  await warm.close();
+  const texts = Array.from({ length: size }, (_, i) => textAt(i));
+  gc();
+  gc();
+  const m0 = process.memoryUsage();
+  const cache = await createCache({ embedder, annThreshold: index === 'exact' ? Number.POSITIVE_INFINITY : DEFAULTS.cache.annThreshold, maxEntries: size * 2, maxBytes: 2 ** 40 });
+  for (const text of texts) await cache.store(request(text), response);
+  gc();
+  gc();
+  const m1 = process.memoryUsage();
+  // What an entry must hold at least: its vector, its question and its answer as stored (JSON).
+  const rawBytes = embedder.dimensions * 4 + JSON.stringify(response).length + texts.reduce((n, t) => n + Buffer.byteLength(t), 0) / size;
   const times: number[] = [];
   let hits = 0;
   for (let i = 0; i < lookups; i++) {
-    // Half exact repeats of stored questions, half reworded (lower-cased, no punctuation): the semantic path.
+    // Half exact repeats of stored questions, half reworded (lower-cased, no question mark): the semantic path.
     const text = i % 2 === 0 ? textAt((i * 7919) % size) : textAt((i * 7919) % size).toLowerCase().replace(/[?]/g, '');
     const t0 = performance.now();
     const result = await cache.lookup(request(text));
@@ -80,16 +62,101 @@ async function measure(size: number, annThreshold: number) {
     if (result.status !== 'miss') hits++;
   }
   await cache.close();
-  return { p50: pct(times, 50), p99: pct(times, 99), bytesPerEntry, hitRate: hits / lookups };
+  console.log(
+    JSON.stringify({
+      v8: (m1.heapUsed - m0.heapUsed + (m1.external - m0.external)) / size,
+      heap: (m1.heapUsed - m0.heapUsed) / size,
+      arrayBuffers: (m1.arrayBuffers - m0.arrayBuffers) / size,
+      rss: (m1.rss - m0.rss) / size,
+      raw: rawBytes,
+      p50: pct(times, 50),
+      p99: pct(times, 99),
+      hitRate: hits / lookups,
+    }),
+  );
 }
 
-console.log(`lookup latency (${lookups} lookups; half exact, half semantic):`);
+if (values.child) {
+  await child(Number(values.child), values.index!);
+  process.exit(0);
+}
+
+const sizes = values.sizes!.split(',').map(Number);
+const figures: Record<string, number> = {};
+
+// 1. Precision and recall on labelled pairs at the default threshold.
+const embedder = createHashedEmbedder();
+const threshold = DEFAULTS.cache.threshold;
+const raw = await scorePairs({ pairs, embedder });
+const strict = await scorePairs({ pairs, embedder, verifiers: [createRuleVerifier({ paraphrases: false })] });
+const verified = await scorePairs({ pairs, embedder, verifiers: [createRuleVerifier()] });
+const noVerifier = precisionRecall(raw, threshold);
+const strictPoint = precisionRecall(strict, threshold);
+const withVerifier = precisionRecall(verified, threshold);
+console.log(`${pairs.length} pairs (${pairs.filter((p) => p.same).length} same) from ${path}; default threshold ${threshold}`);
+console.log(`  without verifier:           precision ${round(noVerifier.precision)}  recall ${round(noVerifier.recall)}  served ${noVerifier.accepted}`);
+console.log(`  strict verifier (C's rules): precision ${round(strictPoint.precision)}  recall ${round(strictPoint.recall)}  served ${strictPoint.accepted}`);
+console.log(`  default verifier:           precision ${round(withVerifier.precision)}  recall ${round(withVerifier.recall)}  served ${withVerifier.accepted}  (recall x${round(withVerifier.recall / strictPoint.recall, 2)} vs strict)`);
+Object.assign(figures, {
+  threshold,
+  precision_no_verifier: round(noVerifier.precision),
+  recall_no_verifier: round(noVerifier.recall),
+  precision_strict_verifier: round(strictPoint.precision),
+  recall_strict_verifier: round(strictPoint.recall),
+  precision_verified: round(withVerifier.precision),
+  recall_verified: round(withVerifier.recall),
+  served_verified_pairs: withVerifier.accepted,
+  recall_ratio_vs_strict: round(withVerifier.recall / strictPoint.recall, 2),
+});
+for (const [name, scored] of [['first_half', verified.slice(0, verified.length / 2)], ['second_half', verified.slice(verified.length / 2)]] as const) {
+  const p = precisionRecall([...scored], threshold);
+  console.log(`    on the ${name.replace('_', ' ')}: precision ${round(p.precision)} recall ${round(p.recall)} served ${p.accepted}`);
+  Object.assign(figures, { [`precision_verified_${name}`]: round(p.precision), [`recall_verified_${name}`]: round(p.recall) });
+}
+
+// 2. Calibrate on one half, measure on the other: both ways, for the halves of the file and for odd/even rows.
+const half = Math.floor(verified.length / 2);
+const first = verified.slice(0, half);
+const second = verified.slice(half);
+const even = verified.filter((_, i) => i % 2 === 0);
+const odd = verified.filter((_, i) => i % 2 === 1);
+const splits: [string, ScoredPair[], ScoredPair[]][] = [
+  ['a_to_b', first, second],
+  ['b_to_a', second, first],
+  ['even_to_odd', even, odd],
+  ['odd_to_even', odd, even],
+];
+for (const [name, calib, hold] of splits) {
+  const chosen = chooseThreshold(calib, 0.95);
+  if (!chosen) {
+    const best = Math.max(...[0.3, 0.5, 0.7, 0.9].map((t) => precisionRecall(calib, t).precision));
+    console.log(`  calibrated ${name}: no threshold reaches 0.95 on the calibration half (best ${round(best)})`);
+    Object.assign(figures, { [`calibration_best_precision_${name}`]: round(best) });
+    continue;
+  }
+  const held = precisionRecall(hold, chosen.threshold);
+  console.log(`  calibrated ${name}: threshold ${chosen.threshold} (calibration precision ${round(chosen.precision)}) -> held-out precision ${round(held.precision)} recall ${round(held.recall)}`);
+  Object.assign(figures, { [`calibrated_threshold_${name}`]: chosen.threshold, [`heldout_precision_${name}`]: round(held.precision), [`heldout_recall_${name}`]: round(held.recall) });
+}
+
+// 3. Lookup latency and memory per entry: each size and index kind in a fresh child process.
+function runChild(size: number, index: string) {
+  const result = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', process.argv[1], path, '--child', String(size), '--index', index, '--lookups', String(lookups)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const line = result.stdout.trim().split('\n').pop() ?? '';
+  if (result.status !== 0 || !line.startsWith('{')) throw new Error(`child ${size}/${index} failed: ${result.stderr}`);
+  return JSON.parse(line) as { v8: number; heap: number; arrayBuffers: number; rss: number; raw: number; p50: number; p99: number; hitRate: number };
+}
+
+console.log(`lookup latency (${lookups} lookups; half exact, half semantic) and memory per entry (fresh process per size, forced GC):`);
 for (const size of sizes) {
-  const exact = await measure(size, Number.POSITIVE_INFINITY);
-  const auto = await measure(size, DEFAULTS.cache.annThreshold);
+  const auto = runChild(size, 'default');
+  const exact = runChild(size, 'exact');
   const kind = size >= DEFAULTS.cache.annThreshold ? 'hnsw' : 'exact';
   console.log(
-    `  ${String(size).padStart(6)} entries: default (${kind}) p50 ${round(auto.p50 * 1000, 0)} µs p99 ${round(auto.p99 * 1000, 0)} µs hit rate ${round(auto.hitRate, 2)} | exact scan p50 ${round(exact.p50 * 1000, 0)} µs p99 ${round(exact.p99 * 1000, 0)} µs | ratio p50 ${round(auto.p50 / exact.p50, 2)} | ~${round(auto.bytesPerEntry / 1024, 2)} KiB/entry`,
+    `  ${String(size).padStart(6)} entries: default (${kind}) p50 ${round(auto.p50 * 1000, 0)} µs p99 ${round(auto.p99 * 1000, 0)} µs hit rate ${round(auto.hitRate, 2)} | exact scan p50 ${round(exact.p50 * 1000, 0)} µs p99 ${round(exact.p99 * 1000, 0)} µs | ratio p50 ${round(auto.p50 / exact.p50, 2)}`,
+  );
+  console.log(
+    `          memory/entry: V8 heap+external ${Math.round(auto.v8)} B (array buffers ${Math.round(auto.arrayBuffers)} B), RSS ${Math.round(auto.rss)} B (incl. native HNSW) | raw vector+question+answer ${Math.round(auto.raw)} B | ratio V8/raw ${round(auto.v8 / auto.raw, 2)}, RSS/raw ${round(auto.rss / auto.raw, 2)} | exact-index cache: V8 ${Math.round(exact.v8)} B, RSS ${Math.round(exact.rss)} B`,
   );
   Object.assign(figures, {
     [`lookup_p50_us_${size}`]: round(auto.p50 * 1000, 0),
@@ -98,7 +165,13 @@ for (const size of sizes) {
     [`exact_scan_p99_us_${size}`]: round(exact.p99 * 1000, 0),
     [`ratio_p50_vs_exact_${size}`]: round(auto.p50 / exact.p50, 3),
     [`hit_rate_${size}`]: round(auto.hitRate, 3),
-    [`bytes_per_entry_${size}`]: Math.round(auto.bytesPerEntry),
+    [`v8_bytes_per_entry_${size}`]: Math.round(auto.v8),
+    [`rss_bytes_per_entry_${size}`]: Math.round(auto.rss),
+    [`raw_bytes_per_entry_${size}`]: Math.round(auto.raw),
+    [`v8_ratio_vs_raw_${size}`]: round(auto.v8 / auto.raw, 2),
+    [`rss_ratio_vs_raw_${size}`]: round(auto.rss / auto.raw, 2),
+    [`exact_index_v8_bytes_per_entry_${size}`]: Math.round(exact.v8),
+    [`exact_index_rss_bytes_per_entry_${size}`]: Math.round(exact.rss),
   });
 }
 

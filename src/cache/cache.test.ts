@@ -75,6 +75,16 @@ describe('cache middleware', () => {
     expect(up.calls()).toBe(1);
   });
 
+  it('serves a paraphrase that shares few words, and misses a more specific question', async () => {
+    const { model, up } = await pipeline();
+    await model.generate(ask('What is the best way to learn Java?'));
+    const paraphrase = await model.generate(ask('How can I learn Java?'));
+    expect(paraphrase.meta.cache).toBe('semantic-hit');
+    expect(paraphrase.message.content).toBe('answer 1');
+    expect((await model.generate(ask('How can I learn Java for free?'))).meta.cache).toBe('miss');
+    expect(up.calls()).toBe(2);
+  });
+
   it('misses on near misses: a number, an entity, a negation, the intent, the tenant, the system prompt, an earlier turn', async () => {
     const { model, up } = await pipeline();
     const base = 'How much does shipping to Germany cost for 2 items?';

@@ -27,6 +27,36 @@ describe('rule verifier', () => {
   });
 });
 
+describe('paraphrase-aware rules (the default) against the strict form', () => {
+  it.each([
+    ['What is the best way to learn Java?', 'How do I learn Java?'],
+    ['How can I stop procrastinating?', 'How do I stop procrastinating?'],
+    ['How do I lose weight fast?', 'How do I lose weight quickly?'],
+    ['What is the best laptop around 35k?', 'Which is the best laptop around 35k?'],
+    ['What are some good books on data structures?', 'What are the best books on data structures?'],
+    ['What exactly is time dilation?', 'What is the meaning of time dilation?'],
+    ['How do I become a succesful writer?', 'How do I become a successful writer?'],
+    ['What is the difference between development and testing?', 'What is the difference between develop and testing?'],
+    ['What are the causes of youth crime?', 'Why is there youth crime?'],
+  ])('serves %s / %s, which the strict form rejects', (a, b) => {
+    expect(checkRules(a, b)).toEqual({ ok: true });
+    expect(checkRules(a, b, { paraphrases: false }).ok).toBe(false);
+  });
+
+  it.each([
+    ['How do I become a data scientist?', 'How do I become a data analyst?', 'content'],
+    ['Who is Jesus?', 'Who was Jesus?', 'content'],
+    ['How did you react when you lost?', 'How would you react when you lose?', 'content'],
+    ['What is the best way to learn Java?', 'What is the best way to learn Java fast?', 'content'],
+    ['How can I get a US visa?', 'How do I get a UK visa?', 'entities'],
+    ['How do I stop smoking?', 'How do I not stop smoking?', 'negation'],
+    ['What is the best way to learn Java?', 'Why should I learn Java?', 'intent'],
+    ['Is a male cat friendlier?', 'Is a female cat friendlier?', 'content'],
+  ])('still rejects %s / %s (%s)', (a, b, reason) => {
+    expect(checkRules(a, b)).toMatchObject({ ok: false, reason });
+  });
+});
+
 // Hand-written pairs in the spirit of qqp: near duplicates and hard negatives that share most words.
 const PAIRS: LabelledPair[] = [
   ['How do I reset my password?', 'how do I reset my password', true],
