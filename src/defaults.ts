@@ -188,11 +188,13 @@ export const DEFAULTS = {
   },
   cache: {
     /**
-     * Cosine similarity a semantic candidate needs before verification. The verifier does most of
-     * the filtering; on qqp-dev, precision barely moves between 0.6 and 0.9 once it runs, and 0.8
-     * keeps plainly unrelated texts away from it (bench/cache.ts prints the curve).
+     * Cosine similarity a semantic candidate needs before verification. The paraphrase-aware rule
+     * verifier decides; with it, qqp-dev precision stays at 0.95 from 0.3 to 0.8 while recall falls
+     * from 0.114 to 0.084 (0.112 at 0.5), and above 0.8 precision drops (mislabelled identical pairs sit
+     * there). 0.5: nearly all of the recall, and texts sharing under half their weighted words never
+     * reach the verifier (bench/cache.ts prints the figures; `sextant cache calibrate` the curve).
      */
-    threshold: 0.8,
+    threshold: 0.5,
     /** Candidates verified per lookup: the best one may fail verification while the second passes. */
     topK: 3,
     /** Default entry lifetime: a day keeps answers fresh enough for most support/FAQ traffic. */
