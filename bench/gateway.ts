@@ -47,8 +47,9 @@ const { values } = parseArgs({
   },
 });
 
-/** Child roles: print one JSON line with the URL, then serve until killed. */
+/** Child roles: print one JSON line with the URL, then serve until SIGTERM/SIGINT. */
 async function runRole(): Promise<boolean> {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => process.exit(0));
   if (values.role === 'upstream') {
     const { createFakeUpstream } = await import('../src/testing/index.js');
     const upstream = await createFakeUpstream({ record: false });
@@ -56,7 +57,8 @@ async function runRole(): Promise<boolean> {
     return true;
   }
   if (values.role === 'gateway') {
-    const { createGateway, parseGatewayConfig } = await import('../src/gateway/index.js');
+    const { createGateway, parseGatewayConfig, startServer } = await import('../src/gateway/index.js');
+    const { Hono } = await import('hono');
     const { openStore } = await import('../src/store/index.js');
     const store = await openStore({ url: values.db });
     const config = parseGatewayConfig({
@@ -65,7 +67,17 @@ async function runRole(): Promise<boolean> {
       cache: { enabled: false },
     });
     const gateway = await createGateway({ config, store });
-    const server = await gateway.listen({ port: 0, host: '127.0.0.1' });
+    // The gateway's own account of its overhead (x-sextant-overhead-ms, plain calls), sent to the parent on request.
+    const overheads: number[] = [];
+    const outer = new Hono();
+    outer.use(async (c, next) => {
+      await next();
+      const value = c.res.headers.get('x-sextant-overhead-ms');
+      if (value !== null) overheads.push(Number(value));
+    });
+    outer.get('/bench/overheads', (c) => c.json(overheads.splice(0)));
+    outer.route('/', gateway.app);
+    const server = await startServer(outer, { port: 0, host: '127.0.0.1' });
     console.log(JSON.stringify({ url: server.url }));
     return true;
   }
@@ -146,7 +158,9 @@ async function main() {
     await load(gateway.url, 'fast', Math.min(rate, 200), 3);
 
     const direct = await load(upstream.url, 'gpt-4o-mini', rate, seconds);
+    await fetch(`${gateway.url}/bench/overheads`);
     const through = await load(gateway.url, 'fast', rate, seconds);
+    const self = ((await (await fetch(`${gateway.url}/bench/overheads`)).json()) as number[]).sort((a, b) => a - b);
     const d = [...direct.latencies].sort((a, b) => a - b);
     const g = [...through.latencies].sort((a, b) => a - b);
     const figures: Record<string, number | boolean> = {
@@ -164,12 +178,14 @@ async function main() {
       figures[`added_p${p}_ms`] = Number((gp - dp).toFixed(3));
       figures[`ratio_p${p}_vs_direct`] = Number((gp / dp).toFixed(3));
     }
+    for (const p of [50, 95, 99]) figures[`self_reported_overhead_p${p}_ms`] = Number(percentile(self, p).toFixed(3));
     console.log(`fixed rate ${rate} req/s for ${seconds}s, ${Math.round(Number(values['stream-share']) * 100)}% streaming, ${values.connections} connections`);
     console.log(`  achieved: direct ${figures.direct_achieved_rps} req/s, gateway ${figures.gateway_achieved_rps} req/s (errors ${direct.errors + through.errors}, non-2xx ${direct.non2xx + through.non2xx})`);
     for (const p of [50, 95, 99]) {
       console.log(`  p${p}: direct ${figures[`direct_p${p}_ms`]} ms, gateway ${figures[`gateway_p${p}_ms`]} ms, added ${figures[`added_p${p}_ms`]} ms (x${figures[`ratio_p${p}_vs_direct`]})`);
     }
 
+    console.log(`  the gateway's own overhead (x-sextant-overhead-ms, plain calls): p50 ${figures.self_reported_overhead_p50_ms} ms, p95 ${figures.self_reported_overhead_p95_ms} ms, p99 ${figures.self_reported_overhead_p99_ms} ms`);
     const maxRate = Number(values['max-rate']);
     figures.direct_max_sustained_rps = await highestSustained(upstream.url, 'gpt-4o-mini', rate, maxRate);
     figures.gateway_max_sustained_rps = await highestSustained(gateway.url, 'fast', rate, maxRate);
