@@ -6,6 +6,8 @@ export * from './pipeline/index.js';
 export * from './store/index.js';
 export * from './trace/index.js';
 export * from './agent/index.js';
+export * from './checks/index.js';
+export * from './eval/index.js';
 export * from './tools/index.js';
 export * from './gateway/index.js';
 export * from './security/index.js';

@@ -2,6 +2,7 @@ import { auditCommand } from './audit.js';
 import { cacheCommand } from './cache.js';
 import type { Command } from './command.js';
 import { configCommand } from './config.js';
+import { evalCommand } from './eval.js';
 import { explainCommand } from './explain.js';
 import { keysCommand } from './keys.js';
 import { replayCommand } from './replay.js';
@@ -14,6 +15,7 @@ export const commands: Record<string, Command> = {
   audit: auditCommand,
   cache: cacheCommand,
   config: configCommand,
+  eval: evalCommand,
   explain: explainCommand,
   keys: keysCommand,
   replay: replayCommand,
