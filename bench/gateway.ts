@@ -7,7 +7,7 @@
  * cost accounting, retry/timeout/fallback/breaker middleware; the response cache is off (every
  * request must reach the upstream for the comparison to mean anything).
  *
- *   npx tsx bench/gateway.ts [--rate 500] [--seconds 10] [--connections 10] [--stream-share 0.5] [--max-rate 4000]
+ *   npx tsx bench/gateway.ts [--rate 500] [--seconds 10] [--connections 10] [--stream-share 0.5] [--max-rate 1500]
  *
  * Latencies are taken from each response's own timing (autocannon's 'response' event, float ms),
  * not from autocannon's integer-millisecond histogram, so sub-millisecond differences show. A rate
@@ -43,7 +43,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '10' },
     'stream-share': { type: 'string', default: '0.5' },
-    'max-rate': { type: 'string', default: '4000' },
+    'max-rate': { type: 'string', default: '1500' },
   },
 });
 
@@ -134,10 +134,10 @@ function percentile(sorted: number[], p: number): number {
 
 const held = (m: Measured) => m.errors === 0 && m.non2xx === 0 && m.achievedRate >= 0.97 * m.targetRate;
 
-/** The highest rate held for a few seconds, stepping up from the base rate. */
-async function highestSustained(url: string, model: string, from: number, max: number): Promise<number> {
+/** The highest rate held for a few seconds, stepping up by `step`. */
+async function highestSustained(url: string, model: string, step: number, max: number): Promise<number> {
   let best = 0;
-  for (let rate = from; rate <= max; rate += from) {
+  for (let rate = step; rate <= max; rate += step) {
     const m = await load(url, model, rate, 4);
     if (!held(m)) break;
     best = rate;
@@ -187,10 +187,11 @@ async function main() {
 
     console.log(`  the gateway's own overhead (x-sextant-overhead-ms, plain calls): p50 ${figures.self_reported_overhead_p50_ms} ms, p95 ${figures.self_reported_overhead_p95_ms} ms, p99 ${figures.self_reported_overhead_p99_ms} ms`);
     const maxRate = Number(values['max-rate']);
-    figures.direct_max_sustained_rps = await highestSustained(upstream.url, 'gpt-4o-mini', rate, maxRate);
-    figures.gateway_max_sustained_rps = await highestSustained(gateway.url, 'fast', rate, maxRate);
+    const step = Math.max(50, Math.round(rate / 5));
+    figures.direct_max_sustained_rps = await highestSustained(upstream.url, 'gpt-4o-mini', step, maxRate);
+    figures.gateway_max_sustained_rps = await highestSustained(gateway.url, 'fast', step, maxRate);
     figures.max_sustained_ratio_vs_direct = Number(((figures.gateway_max_sustained_rps as number) / (figures.direct_max_sustained_rps as number)).toFixed(3));
-    console.log(`  highest sustained rate (steps of ${rate} req/s, 4 s each, up to ${maxRate}): direct ${figures.direct_max_sustained_rps} req/s, gateway ${figures.gateway_max_sustained_rps} req/s`);
+    console.log(`  highest sustained rate (steps of ${step} req/s, 4 s each, up to ${maxRate}): direct ${figures.direct_max_sustained_rps} req/s, gateway ${figures.gateway_max_sustained_rps} req/s`);
     console.log(JSON.stringify(figures));
   } finally {
     upstream.child.kill();
