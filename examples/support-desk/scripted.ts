@@ -116,7 +116,7 @@ function judge(request: ModelRequest): ScriptedReply {
 
 /** The scripted conversation as a function of the request. */
 export function supportDeskReply(request: ModelRequest): ScriptedReply {
-  if (request.responseFormat?.type === 'json_schema' && request.responseFormat.name === 'verdict') return judge(request);
+  if (isJudgeRequest(request)) return judge(request);
   const { question, after } = currentTurn(request.messages);
   const calledTools = after.some((m) => m.role === 'assistant' && (m.toolCalls?.length ?? 0) > 0);
   if (!calledTools) {
@@ -129,6 +129,24 @@ export function supportDeskReply(request: ModelRequest): ScriptedReply {
   }
   // After a check's re-ask the same composition comes back: it only quotes its sources.
   return answerFromTools(question, after);
+}
+
+function isJudgeRequest(request: ModelRequest): boolean {
+  return request.responseFormat?.type === 'json_schema' && request.responseFormat.name === 'verdict';
+}
+
+/** A scripted conversation from a list of replies (for tests), with judge calls answered by the stand-in judge. */
+export function scriptedConversation(replies: ScriptedReply[]): ScriptedProvider & { conversationCalls(): number } {
+  let next = 0;
+  const model = scriptedModel({
+    name: 'scripted',
+    replies: (request) => {
+      if (isJudgeRequest(request)) return judge(request);
+      const reply = replies[next++];
+      return reply ?? { error: { code: 'UPSTREAM_BAD_RESPONSE', message: `the scripted conversation has ${replies.length} replies; call ${next} has none` } };
+    },
+  });
+  return Object.assign(model, { conversationCalls: () => model.requests.filter((r) => !isJudgeRequest(r)).length });
 }
 
 export function supportDeskScriptedModel(): ScriptedProvider {
