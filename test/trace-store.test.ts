@@ -25,11 +25,11 @@ describe('store-backed tracer', () => {
     const run = tracer.startSpan({ kind: 'run', name: 'support', attributes: { [ATTR.RUN_ID]: 'run-1', [ATTR.SESSION_ID]: 'sess', [ATTR.TENANT]: 'acme' } });
     const step = tracer.startSpan({ kind: 'step', name: 'step 1', parent: run, attributes: { [ATTR.STEP_INDEX]: 1 } });
     const model = tracer.startSpan({ kind: 'model', name: 'chat', parent: step });
-    const messages = [{ role: 'user', content: 'hi' }];
-    model.set({ [ATTR.DECISION_MESSAGES]: messages, [ATTR.INPUT_TOKENS]: 100, [ATTR.OUTPUT_TOKENS]: 20, [ATTR.COST_USD]: 0.01 });
+    model.set({ [ATTR.DECISION_MESSAGES]: [{ role: 'user', content: 'hi' }], [ATTR.INPUT_TOKENS]: 100, [ATTR.OUTPUT_TOKENS]: 20, [ATTR.COST_USD]: 0.01 });
+    model.set({ [ATTR.COST_USD]: 0.015 });
     model.end();
-    // Mutating what was passed after the span ended must not change the record.
-    messages.push({ role: 'assistant', content: 'later' });
+    // Calls after the end change nothing.
+    model.set({ [ATTR.COST_USD]: 99 });
     const tool = tracer.startSpan({ kind: 'tool', name: 'crm', parent: step });
     tool.end('error', { code: 'TOOL_TIMEOUT', message: 'crm took too long' });
     step.event(EVENTS.LIMIT, { [ATTR.LIMIT_NAME]: 'steps', [ATTR.LIMIT_VALUE]: 1 });
@@ -45,6 +45,7 @@ describe('store-backed tracer', () => {
     expect(byKind.step.parentId).toBe(byKind.run.id);
     expect(byKind.model.parentId).toBe(byKind.step.id);
     expect(byKind.model.attributes[ATTR.DECISION_MESSAGES]).toEqual([{ role: 'user', content: 'hi' }]);
+    expect(byKind.model.attributes[ATTR.COST_USD]).toBe(0.015);
     expect(byKind.tool).toMatchObject({ status: 'error', error: { code: 'TOOL_TIMEOUT', message: 'crm took too long' } });
     expect(byKind.step.events).toMatchObject([{ name: 'limit', attributes: { [ATTR.LIMIT_NAME]: 'steps' } }]);
     expect(tracer.stats()).toMatchObject({ written: 5, dropped: 0, queued: 0 });

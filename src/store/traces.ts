@@ -177,6 +177,11 @@ function sqliteBatchWriter(database: NonNullable<SqlStore['sqlite']>): (batch: T
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT(trace_id, id) DO UPDATE SET ${SPAN_UPSERT_SET.map((c) => `${c} = excluded.${c}`).join(', ')}`,
   );
+  // Only root spans are written twice (open, then ended); the rest skip the conflict check.
+  const insertSpan = database.prepare(
+    `INSERT INTO spans (id, trace_id, parent_id, kind, name, status, started_at, ended_at, attributes, events, error)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
   const addCounts = database.prepare(
     `UPDATE traces SET span_count = span_count + @spans, dropped_spans = dropped_spans + @dropped, bytes = bytes + @bytes,
      steps = steps + @steps, cost_usd = cost_usd + @costUsd, input_tokens = input_tokens + @inputTokens,
@@ -191,7 +196,9 @@ function sqliteBatchWriter(database: NonNullable<SqlStore['sqlite']>): (batch: T
   const heartbeat = database.prepare(`UPDATE traces SET heartbeat_at = ? WHERE id = ? AND status = 'running'`);
   return database.transaction((batch: TraceBatch) => {
     for (const s of batch.starts) insertTrace.run(s);
-    for (const s of batch.spans) upsertSpan.run(s.id, s.traceId, s.parentId, s.kind, s.name, s.status, s.startedAt, s.endedAt, s.attributes, s.events, s.error);
+    for (const s of batch.spans) {
+      (s.parentId === null ? upsertSpan : insertSpan).run(s.id, s.traceId, s.parentId, s.kind, s.name, s.status, s.startedAt, s.endedAt, s.attributes, s.events, s.error);
+    }
     for (const c of batch.counts) addCounts.run(c);
     for (const e of batch.ends) {
       endTrace.run({ steps: null, costUsd: null, inputTokens: null, outputTokens: null, ...e });

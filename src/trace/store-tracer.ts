@@ -19,6 +19,8 @@ export interface StoreTracerOptions {
   batchSize?: number;
   flushIntervalMs?: number;
   heartbeatMs?: number;
+  /** Longest a finished step waits before it is written (default DEFAULTS.trace.stepFlushMs). */
+  stepFlushMs?: number;
   /** Called when a batch cannot be written (its spans are counted as dropped). Default: a warning on stderr. */
   onError?: (error: unknown) => void;
 }
@@ -41,14 +43,14 @@ export interface StoreTracer extends Tracer {
   close(): Promise<void>;
 }
 
+/** A finished span waiting in the queue. Everything else (merging, JSON, redaction, totals) happens at flush. */
 interface QueuedSpan {
-  span: SpanWrite;
-  /** Set when the span is a root span's end: the trace's final record. */
-  end?: TraceEndWrite;
-  steps: number;
-  costUsd: number;
-  inputTokens: number;
-  outputTokens: number;
+  span: StoreSpan;
+  status: string;
+  endedAt: number | null;
+  error: { code?: string; message: string } | null;
+  /** The open root span written at its start: its attributes as they were then. */
+  startAttributes?: Record<string, unknown>;
 }
 
 const HOST = hostname();
@@ -85,7 +87,11 @@ class StoreSpan implements SpanHandle {
   readonly kind: SpanKind;
   readonly name: string;
   readonly startedAt: number;
-  readonly attributes: Record<string, unknown>;
+  /**
+   * The attribute objects as passed (start, then each `set`), merged at flush: the agent's path
+   * pays one array push per call. Callers must not mutate what they passed (see SpanHandle.set).
+   */
+  readonly parts: Record<string, unknown>[];
   events: { name: string; at: number; attributes?: Record<string, unknown> }[] | undefined;
   ended = false;
 
@@ -99,22 +105,26 @@ class StoreSpan implements SpanHandle {
     this.kind = options.kind;
     this.name = options.name;
     this.startedAt = nowMs();
-    this.attributes = { ...options.attributes };
+    this.parts = options.attributes ? [options.attributes] : [];
   }
 
   set(attributes: Record<string, unknown>): void {
-    if (!this.ended) Object.assign(this.attributes, attributes);
+    if (!this.ended) this.parts.push(attributes);
   }
 
   event(name: string, attributes?: Record<string, unknown>): void {
     if (this.ended) return;
-    (this.events ??= []).push(attributes ? { name, at: nowMs(), attributes: { ...attributes } } : { name, at: nowMs() });
+    (this.events ??= []).push(attributes ? { name, at: nowMs(), attributes } : { name, at: nowMs() });
   }
 
   end(status: SpanStatus = 'ok', error?: { code?: string; message: string }): void {
     if (this.ended) return;
     this.ended = true;
     this.tracer.onEnd(this, status, error, nowMs());
+  }
+
+  merged(): Record<string, unknown> {
+    return this.parts.length === 1 ? this.parts[0] : Object.assign({}, ...this.parts);
   }
 }
 
@@ -125,6 +135,7 @@ class StoreTracerImpl implements StoreTracer {
   private readonly sampleAbove: number;
   private readonly batchSize: number;
   private readonly heartbeatMs: number;
+  private readonly stepFlushMs: number;
   private readonly onError: (error: unknown) => void;
 
   /** Run and step ends, errors and root spans: dropped only when this queue itself is full. */
@@ -140,7 +151,8 @@ class StoreTracerImpl implements StoreTracer {
   private readonly open = new Set<string>();
   private lastHeartbeat = 0;
   private flushing: Promise<void> = Promise.resolve();
-  private flushScheduled = false;
+  private flushDueAt: number | undefined;
+  private cancelFlush: (() => void) | undefined;
   private readonly timer: NodeJS.Timeout;
   private readonly counters = { written: 0, dropped: 0, writeErrors: 0 };
 
@@ -151,6 +163,7 @@ class StoreTracerImpl implements StoreTracer {
     this.sampleAbove = Math.floor(this.queueSize * (options.sampleAboveRatio ?? DEFAULTS.trace.sampleAboveRatio));
     this.batchSize = options.batchSize ?? DEFAULTS.trace.batchSize;
     this.heartbeatMs = options.heartbeatMs ?? DEFAULTS.trace.heartbeatMs;
+    this.stepFlushMs = options.stepFlushMs ?? DEFAULTS.trace.stepFlushMs;
     this.onError = options.onError ?? ((error) => process.stderr.write(`sextant: trace write failed: ${(error as Error).message ?? error}\n`));
     this.timer = setInterval(() => this.tick(), options.flushIntervalMs ?? DEFAULTS.trace.flushIntervalMs);
     // Tracing never keeps a process alive; ends of runs schedule their own prompt flush.
@@ -169,7 +182,7 @@ class StoreTracerImpl implements StoreTracer {
 
   /** A root span: the trace row and the open root span are written at once, so a crash still leaves the run. */
   private startTrace(span: StoreSpan): void {
-    const a = span.attributes;
+    const a = span.merged();
     this.starts.push({
       id: span.traceId,
       runId: str(a[ATTR.RUN_ID]),
@@ -183,70 +196,20 @@ class StoreTracerImpl implements StoreTracer {
       host: HOST,
     });
     this.open.add(span.traceId);
-    this.important.push({ span: this.snapshot(span, 'running', undefined, null), steps: 0, costUsd: 0, inputTokens: 0, outputTokens: 0 });
-    this.scheduleFlush();
-  }
-
-  private snapshot(span: StoreSpan, status: string, error: { code?: string; message: string } | undefined, endedAt: number | null, attributes = span.attributes): SpanWrite {
-    return {
-      id: span.spanId,
-      traceId: span.traceId,
-      parentId: span.parentId,
-      kind: span.kind,
-      name: span.name,
-      status,
-      startedAt: span.startedAt,
-      endedAt,
-      // Serialized now: callers may mutate the objects they passed once the span has ended.
-      attributes: toJson(attributes),
-      events: span.events ? toJson(span.events) : null,
-      error: error ? toJson(error) : null,
-    };
+    this.important.push({ span, status: 'running', endedAt: null, error: null, startAttributes: a });
+    this.scheduleFlush(0);
   }
 
   onEnd(span: StoreSpan, status: SpanStatus, error: { code?: string; message: string } | undefined, endedAt: number): void {
-    const a = span.attributes;
-    // A model call's messages are written as a delta on the previous call's (O(steps), not O(steps²)).
-    let stored = a;
-    let shown: { spanId: string; messages: unknown[] } | undefined;
-    const messages = a[ATTR.DECISION_MESSAGES];
-    if (span.kind === 'model' && Array.isArray(messages)) {
-      shown = { spanId: span.spanId, messages };
-      const previous = this.lastShown.get(span.traceId);
-      const keep = previous ? sharedPrefix(previous.messages, messages) : 0;
-      if (previous && keep > 0) {
-        const delta: MessagesDelta = { $delta: { span: previous.spanId, keep }, append: messages.slice(keep) };
-        stored = { ...a, [ATTR.DECISION_MESSAGES]: delta };
-      }
-    }
-    const item: QueuedSpan = {
-      span: this.snapshot(span, status, error, endedAt, stored),
-      steps: span.kind === 'step' ? 1 : 0,
-      costUsd: span.kind === 'model' ? num(a[ATTR.COST_USD]) : 0,
-      inputTokens: span.kind === 'model' ? num(a[ATTR.INPUT_TOKENS]) : 0,
-      outputTokens: span.kind === 'model' ? num(a[ATTR.OUTPUT_TOKENS]) : 0,
-    };
+    const item: QueuedSpan = { span, status, endedAt, error: error ?? null };
     const isRoot = span.parentId === null;
-    if (isRoot) {
-      this.open.delete(span.traceId);
-      this.lastShown.delete(span.traceId);
-      item.end = {
-        id: span.traceId,
-        status: traceStatus(status),
-        stopReason: str(a[ATTR.STOP_REASON]) ?? (status === 'ok' ? 'completed' : (error?.code ?? status)),
-        endedAt,
-        steps: optionalNum(a[ATTR.RUN_STEPS]),
-        costUsd: optionalNum(a[ATTR.COST_USD]),
-        inputTokens: optionalNum(a[ATTR.INPUT_TOKENS]),
-        outputTokens: optionalNum(a[ATTR.OUTPUT_TOKENS]),
-      };
-    }
+    if (isRoot) this.open.delete(span.traceId);
     if (isRoot || span.kind === 'run' || span.kind === 'step' || status !== 'ok') {
       if (this.important.length >= this.queueSize) return this.drop(span.traceId);
       this.important.push(item);
-      if (shown && !isRoot) this.lastShown.set(span.traceId, shown);
-      // A finished step is written at once: a process killed later keeps it.
-      this.scheduleFlush();
+      // A run's start and end are written at once; a finished step within stepFlushMs, so a
+      // process killed later keeps it while a fast agent still shares one transaction over many steps.
+      this.scheduleFlush(isRoot ? 0 : this.stepFlushMs);
       return;
     }
     const n = this.ordinary.length;
@@ -254,9 +217,7 @@ class StoreTracerImpl implements StoreTracer {
     // Keep-probability falls linearly from 1 at the threshold to 0 at a full queue.
     if (n >= this.sampleAbove && Math.random() >= (this.queueSize - n) / (this.queueSize - this.sampleAbove)) return this.drop(span.traceId);
     this.ordinary.push(item);
-    // Only a span that will be written may be a later delta's base.
-    if (shown && !isRoot) this.lastShown.set(span.traceId, shown);
-    if (n + 1 >= this.batchSize) this.scheduleFlush();
+    if (n + 1 >= this.batchSize) this.scheduleFlush(0);
   }
 
   private drop(traceId: string, count = 1): void {
@@ -264,13 +225,25 @@ class StoreTracerImpl implements StoreTracer {
     this.droppedByTrace.set(traceId, (this.droppedByTrace.get(traceId) ?? 0) + count);
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
+  /** Flushes after `delayMs` (0: on the next turn of the event loop), unless an earlier flush is already due. */
+  private scheduleFlush(delayMs: number): void {
+    const due = nowMs() + delayMs;
+    if (this.flushDueAt !== undefined && this.flushDueAt <= due) return;
+    this.cancelFlush?.();
+    this.flushDueAt = due;
+    const run = () => {
+      this.cancelFlush = undefined;
+      this.flushDueAt = undefined;
       void this.flush();
-    });
+    };
+    // Ref'd on purpose: a process that ends right after a step still writes it.
+    if (delayMs === 0) {
+      const immediate = setImmediate(run);
+      this.cancelFlush = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(run, delayMs);
+      this.cancelFlush = () => clearTimeout(timer);
+    }
   }
 
   private tick(): void {
@@ -283,9 +256,8 @@ class StoreTracerImpl implements StoreTracer {
     return this.flushing;
   }
 
-  private redactJson(text: string | null): string | null {
-    if (text === null || !this.redact) return text;
-    return toJson(this.redact(JSON.parse(text)));
+  private json(value: unknown): string {
+    return toJson(this.redact ? this.redact(value) : value);
   }
 
   private async drain(heartbeat: boolean): Promise<void> {
@@ -331,28 +303,68 @@ class StoreTracerImpl implements StoreTracer {
     const spans: SpanWrite[] = [];
     const ends: TraceEndWrite[] = [];
     for (const item of items) {
-      const span = this.redact
-        ? { ...item.span, attributes: this.redactJson(item.span.attributes)!, events: this.redactJson(item.span.events), error: this.redactJson(item.span.error) }
-        : item.span;
-      spans.push(span);
+      const { span } = item;
+      const a = item.startAttributes ?? span.merged();
+      const stored = this.withMessagesDelta(span, a);
+      const write: SpanWrite = {
+        id: span.spanId,
+        traceId: span.traceId,
+        parentId: span.parentId,
+        kind: span.kind,
+        name: span.name,
+        status: item.status,
+        startedAt: span.startedAt,
+        endedAt: item.endedAt,
+        attributes: this.json(stored),
+        events: span.events && !item.startAttributes ? this.json(span.events) : null,
+        error: item.error ? this.json(item.error) : null,
+      };
+      spans.push(write);
+      if (item.startAttributes) continue;
+      // An open root span is rewritten when it ends: it counts once, at its end.
       const c = countsOf(span.traceId);
-      // An open root span is rewritten when it ends: count it once, at its end.
-      if (span.endedAt !== null || span.parentId !== null) {
-        c.spans++;
-        c.bytes += span.attributes.length + (span.events?.length ?? 0);
+      c.spans++;
+      c.bytes += write.attributes.length + (write.events?.length ?? 0);
+      if (span.kind === 'step') c.steps++;
+      if (span.kind === 'model') {
+        c.costUsd += num(a[ATTR.COST_USD]);
+        c.inputTokens += num(a[ATTR.INPUT_TOKENS]);
+        c.outputTokens += num(a[ATTR.OUTPUT_TOKENS]);
       }
-      c.steps += item.steps;
-      c.costUsd += item.costUsd;
-      c.inputTokens += item.inputTokens;
-      c.outputTokens += item.outputTokens;
-      if (item.end) ends.push(item.end);
+      if (span.parentId === null) {
+        this.lastShown.delete(span.traceId);
+        ends.push({
+          id: span.traceId,
+          status: traceStatus(item.status as SpanStatus),
+          stopReason: str(a[ATTR.STOP_REASON]) ?? (item.status === 'ok' ? 'completed' : (item.error?.code ?? item.status)),
+          endedAt: item.endedAt ?? nowMs(),
+          steps: optionalNum(a[ATTR.RUN_STEPS]),
+          costUsd: optionalNum(a[ATTR.COST_USD]),
+          inputTokens: optionalNum(a[ATTR.INPUT_TOKENS]),
+          outputTokens: optionalNum(a[ATTR.OUTPUT_TOKENS]),
+        });
+      }
     }
     for (const [traceId, n] of dropped) countsOf(traceId).dropped += n;
     return { starts, spans, counts: [...counts.values()], ends };
   }
 
+  /** A model call's messages as a delta on the previous written call's (O(steps) per run, not O(steps²)). */
+  private withMessagesDelta(span: StoreSpan, attributes: Record<string, unknown>): Record<string, unknown> {
+    const messages = attributes[ATTR.DECISION_MESSAGES];
+    if (span.kind !== 'model' || !Array.isArray(messages)) return attributes;
+    const previous = this.lastShown.get(span.traceId);
+    this.lastShown.set(span.traceId, { spanId: span.spanId, messages });
+    const keep = previous ? sharedPrefix(previous.messages, messages) : 0;
+    if (!previous || keep === 0) return attributes;
+    const delta: MessagesDelta = { $delta: { span: previous.spanId, keep }, append: messages.slice(keep) };
+    return { ...attributes, [ATTR.DECISION_MESSAGES]: delta };
+  }
+
   async close(): Promise<void> {
     clearInterval(this.timer);
+    this.cancelFlush?.();
+    this.flushDueAt = undefined;
     await this.flush();
   }
 }

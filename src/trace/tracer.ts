@@ -21,7 +21,10 @@ export interface StartSpanOptions {
 export interface SpanHandle {
   readonly traceId: string;
   readonly spanId: string;
-  /** Adds or replaces attributes. Values must be JSON-serializable. */
+  /**
+   * Adds or replaces attributes. Values must be JSON-serializable. They are read when the span
+   * is written (shortly after it ends, off the caller's path): pass values you will not mutate.
+   */
   set(attributes: Record<string, unknown>): void;
   /** A point-in-time event inside the span (limit hit, loop warning, retry...). */
   event(name: string, attributes?: Record<string, unknown>): void;
