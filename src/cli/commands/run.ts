@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SextantError } from '../../errors.js';
+import { parseModelString } from '../../model/model-string.js';
 import type { Agent } from '../../agent/define-agent.js';
 import type { RunResult } from '../../agent/types.js';
 import { openStore, type SqlStore } from '../../store/db.js';
@@ -161,7 +162,8 @@ export const runCommand: Command = {
       input = await readStdin();
     }
     if (input.trim() === '') throw new SextantError('INVALID_REQUEST', 'The input is empty');
-    if (values.model !== undefined && values.model.trim() === '') throw new SextantError('INVALID_MODEL_STRING', '--model is empty');
+    // A malformed model string fails here, before anything is loaded, not in the middle of the run.
+    if (values.model !== undefined && values.model !== 'scripted') parseModelString(values.model);
 
     const store = await openStore();
     const storeTracer = createStoreTracer({ repository: sqlTraceRepository(store) });
