@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore, sqlTraceRepository, type SqlStore, type TraceRepository } from '../src/store/index.js';
-import { ATTR, EVENTS, createStoreTracer, fanOutTracer } from '../src/trace/index.js';
+import { openStore, sqlCheckpointStore, sqlTraceRepository, type SqlStore, type TraceRepository } from '../src/store/index.js';
+import { ATTR, EVENTS, createStoreTracer, explainTrace, fanOutTracer } from '../src/trace/index.js';
 
 let store: SqlStore | undefined;
 afterEach(async () => {
@@ -170,7 +170,7 @@ describe('a process killed mid-run', () => {
       // Wait (bounded) until the tracer's own flushing has written the third step, then kill without warning.
       const reader = await openStore({ url: dbPath });
       const deadline = Date.now() + 10_000;
-      while ((await reader.db.selectFrom('spans').select('id').where('kind', '=', 'step').execute()).length < 3 && Date.now() < deadline) {
+      while ((await reader.db.selectFrom('spans').select('id').where('kind', '=', 'step').where('status', '=', 'ok').execute()).length < 3 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 20));
       }
       await reader.close();
@@ -181,11 +181,17 @@ describe('a process killed mid-run', () => {
       // Opening the store finds the dead pid and marks the run interrupted.
       store = await openStore({ url: dbPath });
       const got = await sqlTraceRepository(store).get(runId);
-      expect(got?.trace).toMatchObject({ status: 'interrupted', stop_reason: 'interrupted', steps: 3, input_tokens: 30 });
-      const steps = got!.spans.filter((s) => s.kind === 'step');
+      expect(got?.trace).toMatchObject({ status: 'interrupted', stop_reason: 'interrupted', agent: 'killed-agent', steps: 3 });
+      const steps = got!.spans.filter((s) => s.kind === 'step' && s.status === 'ok');
       expect(steps.map((s) => s.attributes[ATTR.STEP_INDEX])).toEqual([1, 2, 3]);
-      expect(got!.spans.filter((s) => s.kind === 'tool').map((s) => s.attributes[ATTR.TOOL_OUTPUT])).toEqual(['result 1', 'result 2', 'result 3']);
-      expect(got!.spans.find((s) => s.kind === 'run')).toMatchObject({ status: 'interrupted', attributes: { [ATTR.RUN_INPUT]: 'hello' } });
+      const tools = got!.spans.filter((s) => s.kind === 'tool' && s.status === 'ok');
+      expect(tools.map((s) => s.attributes[ATTR.TOOL_OUTPUT])).toEqual(['record 1', 'record 2', 'record 3']);
+      expect(got!.spans.find((s) => s.kind === 'run')).toMatchObject({ status: 'interrupted', attributes: { [ATTR.RUN_INPUT]: 'Look up records 1 to 10.' } });
+      // The agent's checkpoint, in the same store, holds the run's state (saved before step 4's tool call): it can resume.
+      const checkpoint = await sqlCheckpointStore(store).load(runId);
+      expect(checkpoint?.step).toBeGreaterThanOrEqual(3);
+      // `sextant explain` says what happened.
+      expect(explainTrace(got!)).toContain('The process writing this run died mid-run');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
