@@ -19,8 +19,26 @@ export function bareModelName(model: string): string {
   return name.toLowerCase();
 }
 
+/** Candidate lists by model string: prices are looked up several times per call. Bounded, since callers choose the strings. */
+const candidatesByModel = new Map<string, readonly string[]>();
+const MAX_MEMOIZED_MODELS = 1_000;
+
 /** Names to try in a table keyed by model family, most specific first (dated version before family). */
 export function modelNameCandidates(model: string): string[] {
+  return [...memoizedCandidates(model)];
+}
+
+function memoizedCandidates(model: string): readonly string[] {
+  let candidates = candidatesByModel.get(model);
+  if (!candidates) {
+    candidates = candidatesOf(model);
+    if (candidatesByModel.size >= MAX_MEMOIZED_MODELS) candidatesByModel.clear();
+    candidatesByModel.set(model, candidates);
+  }
+  return candidates;
+}
+
+function candidatesOf(model: string): string[] {
   const bare = bareModelName(model);
   const out = [bare];
   const add = (name: string) => {
@@ -39,7 +57,7 @@ export function modelNameCandidates(model: string): string[] {
 
 /** Looks a model up in a table keyed by family name, trying its spellings in order. */
 export function lookupModel<T>(table: Readonly<Record<string, T>>, model: string): T | undefined {
-  for (const name of modelNameCandidates(model)) {
+  for (const name of memoizedCandidates(model)) {
     if (Object.hasOwn(table, name)) return table[name];
   }
   return undefined;

@@ -4,7 +4,7 @@
  * AbortSignal, and records which provider and target answered in `meta`.
  */
 import { SextantError } from '../errors.js';
-import { parseModelString, URL_PROVIDER } from './model-string.js';
+import { parseModelString, URL_PROVIDER, type ParsedModelString } from './model-string.js';
 import { PROVIDER_PRESETS, type Env } from './presets.js';
 import type { Provider } from './provider.js';
 import { createAnthropic } from './providers/anthropic.js';
@@ -43,6 +43,9 @@ export interface ProviderRouter {
   /** Every name a model string may start with. */
   readonly providerNames: string[];
 }
+
+/** Distinct model strings whose parse is kept; past it the memo starts over. */
+const MAX_PARSED_MODEL_STRINGS = 1_000;
 
 export function createProviderRouter(options: ProviderRouterOptions = {}): ProviderRouter {
   const custom = options.providers ?? {};
@@ -85,8 +88,21 @@ export function createProviderRouter(options: ProviderRouterOptions = {}): Provi
     );
   }
 
+  // Parsed model strings: a pure function of the string, asked on every call for a handful of
+  // models. Bounded, since a gateway's callers choose the strings.
+  const parsedStrings = new Map<string, ParsedModelString>();
+  function parse(model: string): ParsedModelString {
+    let parsed = parsedStrings.get(model);
+    if (!parsed) {
+      parsed = parseModelString(model);
+      if (parsedStrings.size >= MAX_PARSED_MODEL_STRINGS) parsedStrings.clear();
+      parsedStrings.set(model, parsed);
+    }
+    return parsed;
+  }
+
   function resolve(model: string): ResolvedTarget {
-    const parsed = parseModelString(model);
+    const parsed = parse(model);
     if (parsed.provider === URL_PROVIDER && parsed.baseURL) {
       const baseURL = parsed.baseURL;
       const provider = cached(`${URL_PROVIDER}\u0000${baseURL}\u0000`, () => createOpenAICompatible({ name: URL_PROVIDER, baseURL, fetch: options.fetch }));

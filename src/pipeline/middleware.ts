@@ -6,6 +6,7 @@ import type {
   RequestMetadata,
   StreamEvent,
 } from '../model/types.js';
+import { NEVER_ABORTED } from './signals.js';
 
 /** Per-request switches a caller can set (gateway headers map onto these). */
 export interface CallControls {
@@ -69,7 +70,7 @@ export interface Model {
 
 function newContext(metadata: RequestMetadata | undefined, options: CallOptions | undefined): CallContext {
   return {
-    signal: options?.signal ?? new AbortController().signal,
+    signal: options?.signal ?? NEVER_ABORTED,
     metadata: metadata ?? {},
     controls: options?.controls ?? {},
     state: new Map(),

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
 import type { SqlStore } from '../store/index.js';
 import type { AuditLogRow } from '../store/schema.js';
@@ -56,7 +57,19 @@ export interface AuditVerification {
 }
 
 export interface AuditLog {
+  /** Writes the entry (after any deferred ones, so the chain keeps the order events happened in) and resolves once it is stored. */
   append(event: AuditEvent): Promise<AuditEntry>;
+  /**
+   * Records the entry now (its id and time are fixed here) and writes it with others in one
+   * INSERT within `flushIntervalMs`, still hash-chained and in order: for per-request events
+   * (`key.used`) that must not cost a request a SQL write. `flush`, `close`, `append`, `list`
+   * and `verify` write what is deferred first.
+   */
+  appendLater(event: AuditEvent): void;
+  /** Writes every deferred entry. */
+  flush(): Promise<void>;
+  /** Writes every deferred entry and stops the flush timer: call it before closing the store. */
+  close(): Promise<void>;
   list(options?: { afterSeq?: number; limit?: number; tenant?: string }): Promise<AuditEntry[]>;
   verify(options?: { anchor?: { seq: number; hash: string } }): Promise<AuditVerification>;
 }
@@ -83,53 +96,84 @@ function fromRow(row: AuditLogRow): AuditEntry {
 /** How many times an append retries when another process took the same seq first. */
 const APPEND_ATTEMPTS = 20;
 
+/** An event with its id and time fixed when it happened; seq and hashes are given when it is written. */
+interface PendingEntry {
+  event: AuditEvent;
+  id: string;
+  at: number;
+}
+
+export interface AuditLogOptions {
+  store: SqlStore;
+  now?: () => number;
+  /** Longest a deferred entry waits (default DEFAULTS.security.audit.flushIntervalMs). */
+  flushIntervalMs?: number;
+  /** Deferred entries per INSERT; a full batch is written at once (default DEFAULTS.security.audit.maxBatch). */
+  maxBatch?: number;
+  /** A background flush failed: the entries stay queued for the next flush. Default: a process warning. */
+  onFlushError?: (error: SextantError) => void;
+}
+
 /**
- * The audit log in the SQL store. Appends are serialized: in-process by a promise queue, and
+ * The audit log in the SQL store. Writes are serialized: in-process by a promise queue, and
  * across processes by the `seq` primary key — a writer that loses the race re-reads the head and
- * retries, so two entries can never share a predecessor (the chain cannot fork).
+ * retries, so two entries can never share a predecessor (the chain cannot fork). Deferred entries
+ * (`appendLater`) are written in batches, one multi-row INSERT each (atomic on its own).
  */
-export function createAuditLog(options: { store: SqlStore; now?: () => number }): AuditLog {
+export function createAuditLog(options: AuditLogOptions): AuditLog {
   const { db } = options.store;
   const now = options.now ?? Date.now;
+  const flushIntervalMs = options.flushIntervalMs ?? DEFAULTS.security.audit.flushIntervalMs;
+  const maxBatch = Math.max(1, options.maxBatch ?? DEFAULTS.security.audit.maxBatch);
+  const onFlushError = options.onFlushError ?? ((error: SextantError) => process.emitWarning(error.message, { code: error.code }));
   let queue: Promise<unknown> = Promise.resolve();
+  let pending: PendingEntry[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
 
-  async function appendOnce(event: AuditEvent): Promise<AuditEntry> {
+  async function insertOnce(batch: PendingEntry[]): Promise<AuditEntry[]> {
     const head = await db.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-    const body: Omit<AuditEntry, 'hash'> = {
-      seq: head ? Number(head.seq) + 1 : 1,
-      id: randomUUID(),
-      at: now(),
-      actor: event.actor,
-      action: event.action,
-      target: event.target ?? null,
-      tenant: event.tenant ?? null,
-      details: event.details ?? {},
-      prevHash: head?.hash ?? AUDIT_GENESIS_HASH,
-    };
-    const entry: AuditEntry = { ...body, hash: hashEntry(body) };
+    let seq = head ? Number(head.seq) : 0;
+    let prevHash = head?.hash ?? AUDIT_GENESIS_HASH;
+    const entries = batch.map(({ event, id, at }): AuditEntry => {
+      const body: Omit<AuditEntry, 'hash'> = {
+        seq: ++seq,
+        id,
+        at,
+        actor: event.actor,
+        action: event.action,
+        target: event.target ?? null,
+        tenant: event.tenant ?? null,
+        details: event.details ?? {},
+        prevHash,
+      };
+      prevHash = hashEntry(body);
+      return { ...body, hash: prevHash };
+    });
     await db
       .insertInto('audit_log')
-      .values({
-        seq: entry.seq,
-        id: entry.id,
-        at: entry.at,
-        actor: entry.actor,
-        action: entry.action,
-        target: entry.target,
-        tenant: entry.tenant,
-        details: canonicalJson(entry.details),
-        prev_hash: entry.prevHash,
-        hash: entry.hash,
-      })
+      .values(
+        entries.map((entry) => ({
+          seq: entry.seq,
+          id: entry.id,
+          at: entry.at,
+          actor: entry.actor,
+          action: entry.action,
+          target: entry.target,
+          tenant: entry.tenant,
+          details: canonicalJson(entry.details),
+          prev_hash: entry.prevHash,
+          hash: entry.hash,
+        })),
+      )
       .execute();
-    return entry;
+    return entries;
   }
 
-  async function append(event: AuditEvent): Promise<AuditEntry> {
+  async function insert(batch: PendingEntry[]): Promise<AuditEntry[]> {
     let lastError: unknown;
     for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
       try {
-        return await appendOnce(event);
+        return await insertOnce(batch);
       } catch (error) {
         // A unique violation on seq means another process appended first: re-read the head.
         if (!/unique|duplicate/i.test(String((error as Error).message))) {
@@ -141,14 +185,59 @@ export function createAuditLog(options: { store: SqlStore; now?: () => number })
     throw new SextantError('STORE_ERROR', 'Audit append kept losing the race for the next sequence number', { cause: lastError });
   }
 
+  /** Writes the deferred entries, oldest first; on failure the unwritten ones stay queued. */
+  async function writePending(): Promise<void> {
+    while (pending.length > 0) {
+      const batch = pending.slice(0, maxBatch);
+      await insert(batch);
+      pending = pending.slice(batch.length);
+    }
+  }
+
+  function serially<T>(task: () => Promise<T>): Promise<T> {
+    const result = queue.then(task);
+    queue = result.catch(() => undefined);
+    return result;
+  }
+
+  function flush(): Promise<void> {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    return serially(writePending);
+  }
+
+  function flushInBackground(): void {
+    // Not rescheduled on failure: the entries wait for the next appendLater, flush or close.
+    flush().catch((error: unknown) => onFlushError(error instanceof SextantError ? error : new SextantError('STORE_ERROR', String(error), { cause: error })));
+  }
+
+  const pendingEntry = (event: AuditEvent): PendingEntry => ({ event, id: randomUUID(), at: now() });
+
   return {
     append(event) {
-      const result = queue.then(() => append(event));
-      queue = result.catch(() => undefined);
-      return result;
+      const entry = pendingEntry(event);
+      return serially(async () => {
+        await writePending();
+        const [written] = await insert([entry]);
+        return written;
+      });
     },
 
+    appendLater(event) {
+      pending.push(pendingEntry(event));
+      if (pending.length >= maxBatch) flushInBackground();
+      else if (timer === undefined) {
+        timer = setTimeout(flushInBackground, flushIntervalMs);
+        // A timer alone must not keep a process alive; a clean shutdown calls close().
+        timer.unref();
+      }
+    },
+
+    flush,
+    close: flush,
+
     async list({ afterSeq = 0, limit = 100, tenant } = {}) {
+      await flush();
       let query = db.selectFrom('audit_log').selectAll().where('seq', '>', afterSeq);
       if (tenant !== undefined) query = query.where('tenant', '=', tenant);
       const rows = await query.orderBy('seq', 'asc').limit(limit).execute();
@@ -156,6 +245,7 @@ export function createAuditLog(options: { store: SqlStore; now?: () => number })
     },
 
     async verify({ anchor } = {}) {
+      await flush();
       const problems: AuditProblem[] = [];
       let previous: AuditEntry | null = null;
       let count = 0;

@@ -93,8 +93,16 @@ export interface KeyStore {
   get(keyId: string): Promise<ApiKeyRecord | undefined>;
   revoke(options: { keyId: string; actor?: string }): Promise<ApiKeyRecord>;
   update(options: { keyId: string; limits?: KeyLimits; scopes?: string[]; actor?: string }): Promise<ApiKeyRecord>;
-  /** `Authorization` header (or a bare key) → identity; throws UNAUTHORIZED. */
+  /**
+   * `Authorization` header (or a bare key) → identity; throws UNAUTHORIZED. A successful use costs
+   * one read: its last-used time and its `key.used` audit entry are written in batches, off the
+   * request's path (see `flush`).
+   */
   authenticate(authorization: string | null | undefined): Promise<Identity>;
+  /** Writes pending last-used times and the audit log's deferred entries. */
+  flush(): Promise<void>;
+  /** Flushes and stops the timer: call it before closing the store, so no use goes unrecorded. */
+  close(): Promise<void>;
 }
 
 export interface KeyStoreOptions {
@@ -104,6 +112,8 @@ export interface KeyStoreOptions {
   /** The admin key (default: SEXTANT_ADMIN_KEY). Compared by hash in constant time. */
   adminKey?: string;
   now?: () => number;
+  /** Longest a last-used time waits before it is written (default DEFAULTS.security.audit.flushIntervalMs). */
+  flushIntervalMs?: number;
 }
 
 function validateLimits(limits: KeyLimits): KeyLimits {
@@ -125,10 +135,55 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
   const adminKey = options.adminKey ?? process.env.SEXTANT_ADMIN_KEY;
   const adminHash = adminKey ? hashKey(adminKey) : undefined;
   const audit = options.audit;
+  const flushIntervalMs = options.flushIntervalMs ?? DEFAULTS.security.audit.flushIntervalMs;
+  /** Last-used times not yet written, by key id: one UPDATE per key per flush, however many requests. */
+  let lastUsed = new Map<string, number>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let writing: Promise<void> = Promise.resolve();
+
+  async function writeLastUsed(): Promise<void> {
+    const batch = lastUsed;
+    lastUsed = new Map();
+    try {
+      for (const [keyId, usedAt] of batch) await db.updateTable('api_keys').set({ last_used_at: usedAt }).where('id', '=', keyId).execute();
+    } catch (error) {
+      // Keep what was not written, unless a newer use has replaced it meanwhile.
+      for (const [keyId, usedAt] of batch) if (!lastUsed.has(keyId)) lastUsed.set(keyId, usedAt);
+      throw new SextantError('STORE_ERROR', `Writing keys' last-used times failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  function flushLastUsed(): Promise<void> {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    const result = writing.then(writeLastUsed);
+    writing = result.catch(() => undefined);
+    return result;
+  }
+
+  function markUsed(keyId: string, usedAt: number): void {
+    lastUsed.set(keyId, usedAt);
+    if (timer !== undefined) return;
+    timer = setTimeout(() => {
+      // Not rescheduled on failure: the times wait for the next use, flush or close.
+      flushLastUsed().catch((error: SextantError) => process.emitWarning(error.message, { code: error.code }));
+    }, flushIntervalMs);
+    timer.unref();
+  }
+
+  async function flush(): Promise<void> {
+    await Promise.all([flushLastUsed(), audit?.flush()]);
+  }
+
+  /** A stored key with its pending last-used time laid over: read it without writing it (get runs per request in the gateway). */
+  function withPendingUse(record: ApiKeyRecord): ApiKeyRecord {
+    const usedAt = lastUsed.get(record.keyId);
+    return usedAt === undefined ? record : { ...record, lastUsedAt: usedAt };
+  }
 
   async function get(keyId: string) {
     const row = await db.selectFrom('api_keys').selectAll().where('id', '=', keyId).executeTakeFirst();
-    return row ? fromRow(row) : undefined;
+    return row ? withPendingUse(fromRow(row)) : undefined;
   }
 
   async function mustGet(keyId: string) {
@@ -169,7 +224,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
       let query = db.selectFrom('api_keys').selectAll();
       if (tenant !== undefined) query = query.where('tenant', '=', tenant);
       if (!includeRevoked) query = query.where('revoked_at', 'is', null);
-      return (await query.orderBy('created_at', 'asc').execute()).map(fromRow);
+      return (await query.orderBy('created_at', 'asc').execute()).map((row) => withPendingUse(fromRow(row)));
     },
 
     get,
@@ -227,11 +282,13 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
         await audit?.append({ actor: keyId, action: 'key.rejected', target: keyId, tenant: record.tenant, details: { reason: 'revoked' } });
         throw unauthorized('revoked', keyId);
       }
-      const usedAt = now();
-      await db.updateTable('api_keys').set({ last_used_at: usedAt }).where('id', '=', keyId).execute();
-      await audit?.append({ actor: keyId, action: 'key.used', target: keyId, tenant: record.tenant });
+      markUsed(keyId, now());
+      audit?.appendLater({ actor: keyId, action: 'key.used', target: keyId, tenant: record.tenant });
       return { keyId, tenant: record.tenant, scopes: record.scopes, limits: record.limits };
     },
+
+    flush,
+    close: flush,
   };
 }
 
