@@ -48,8 +48,8 @@ function increment(map: Map<string, number>, key: string, by: number): void {
 /**
  * The built-in offline embedder: hashed word, word-pair and character n-gram TF-IDF. It needs
  * no download and no network, runs in microseconds, and catches rewordings that keep most words
- * ("How do I decorate..." / "How would I decorate..."). It does not know synonyms; the
- * verifier and a high threshold keep its false positives out.
+ * ("How do I decorate..." / "How would I decorate..."). It does not know synonyms: it proposes
+ * candidates, and the paraphrase-aware rule verifier decides which are served.
  */
 export function createHashedEmbedder(options: HashedEmbedderOptions = {}): Embedder {
   const dimensions = options.dimensions ?? DEFAULTS.cache.embedderDimensions;
