@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { findPythonSandbox, runCode } from '../src/checks/sandbox/index.js';
+import { findPythonSandbox, runCode, sandboxLimits } from '../src/checks/sandbox/index.js';
+import { runPython } from '../src/checks/sandbox/python.js';
 import { isSextantError } from '../src/errors.js';
 
-// Tight limits keep the file fast; the mechanisms are the same as with the defaults.
-const limits = { cpuTimeMs: 600, timeoutMs: 4_000, memoryBytes: 8 * 1024 * 1024, maxOutputBytes: 4096 };
+// Tight CPU, memory and output limits keep the file fast; the mechanisms are the same as with the
+// defaults. The wall clock is generous so that a loaded machine hits the CPU limit, not the clock.
+const limits = { cpuTimeMs: 600, timeoutMs: 15_000, memoryBytes: 8 * 1024 * 1024, maxOutputBytes: 4096 };
 const js = (code: string, tests?: string) => runCode({ language: 'javascript', code, tests, limits });
 
-describe('code sandbox: generated code and its unit tests', () => {
+describe.concurrent('code sandbox: generated code and its unit tests', () => {
   it('runs TypeScript with its tests and reports pass or fail per test, with output', async () => {
     const result = await runCode({
       language: 'typescript',
@@ -85,8 +87,17 @@ describe('code sandbox: generated code and its unit tests', () => {
   });
 
   it('stops a memory bomb at the memory limit', async () => {
-    const result = await js('const hog = []; for (;;) hog.push(new ArrayBuffer(1 << 20));');
+    const result = await js('const hog = []; for (let n = 1; ; n *= 2) hog.push(new Array(n).fill(n));');
     expect(result).toMatchObject({ status: 'memory_limit', ok: false });
+    const doubling = await js("let s = 'x'; for (;;) s = s + s;");
+    expect(doubling).toMatchObject({ status: 'error', error: 'InternalError: string too long' });
+  });
+
+  it('contains a memory bomb the interpreter cannot interrupt, at the latest with the wall clock', async () => {
+    // Large string building runs in C between interrupt checks; whichever limit comes first ends it.
+    const strings = await runCode({ language: 'javascript', code: "const hog = []; for (let i = 0; ; i++) hog.push('x'.repeat(1 << 20) + i);", limits: { ...limits, timeoutMs: 2_000 } });
+    expect(['memory_limit', 'cpu_limit', 'timeout']).toContain(strings.status);
+    expect(strings.ok).toBe(false);
   });
 
   it('turns deep recursion into a stack overflow error', async () => {
@@ -103,7 +114,7 @@ describe('code sandbox: generated code and its unit tests', () => {
 
   it('kills the child at the wall-clock limit when the interpreter cannot be interrupted', async () => {
     // A single regular-expression match with catastrophic backtracking runs in C without interrupt checks.
-    const result = await runCode({ language: 'javascript', code: "/(a+)+$/.test('a'.repeat(40) + 'b')", limits: { ...limits, cpuTimeMs: 60_000, timeoutMs: 1_500 } });
+    const result = await runCode({ language: 'javascript', code: "/(a+)+$/.test('a'.repeat(40) + 'b')", limits: { ...limits, cpuTimeMs: 60_000, timeoutMs: 2_000 } });
     expect(['timeout', 'cpu_limit']).toContain(result.status);
     expect(result.ok).toBe(false);
   });
@@ -127,7 +138,15 @@ describe('code sandbox: generated code and its unit tests', () => {
 describe('python sandbox', () => {
   const available = findPythonSandbox() !== undefined;
 
-  it.skipIf(available)('refuses Python with SANDBOX_UNAVAILABLE where bubblewrap is missing, never running it bare', async () => {
+  it('refuses Python with SANDBOX_UNAVAILABLE when bubblewrap is not where it is looked for', async () => {
+    const error = await runPython({ code: "open('/tmp/sextant-python-ran-2', 'w').write('x')", limits: sandboxLimits(), bwrapPath: '/nonexistent/bwrap' }).catch((e: unknown) => e);
+    expect(isSextantError(error, 'SANDBOX_UNAVAILABLE')).toBe(true);
+    expect((error as Error).message).toMatch(/needs bubblewrap/);
+    const { existsSync } = await import('node:fs');
+    expect(existsSync('/tmp/sextant-python-ran-2')).toBe(false);
+  });
+
+  it.skipIf(available)('refuses Python with SANDBOX_UNAVAILABLE on this machine, which has no bubblewrap, never running it bare', async () => {
     const error = await runCode({ language: 'python', code: "open('/tmp/sextant-python-ran', 'w').write('x')" }).catch((e: unknown) => e);
     expect(isSextantError(error, 'SANDBOX_UNAVAILABLE')).toBe(true);
     const { existsSync } = await import('node:fs');
@@ -141,9 +160,17 @@ describe('python sandbox', () => {
     expect(failing.status).toBe('tests_failed');
     const network = await runCode({ language: 'python', code: "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=2)" });
     expect(network.ok).toBe(false);
+    expect(network.error).toMatch(/Network is unreachable/);
     const write = await runCode({ language: 'python', code: "open('/usr/evil', 'w')" });
     expect(write.ok).toBe(false);
+    expect(write.error).toContain('Read-only file system');
+    const env = await runCode({ language: 'python', code: "import os\nprint(sorted(os.environ))" });
+    expect(env.output).not.toMatch(/HOME|KEY|TOKEN/);
     const loop = await runCode({ language: 'python', code: 'while True: pass', limits: { cpuTimeMs: 1000, timeoutMs: 3000 } });
     expect(['cpu_limit', 'timeout']).toContain(loop.status);
+    const bomb = await runCode({ language: 'python', code: 'x = bytearray(2 * 1024 ** 3)' });
+    expect(bomb.status).toBe('memory_limit');
+    const spam = await runCode({ language: 'python', code: "while True: print('spam ' * 20)", limits: { maxOutputBytes: 4096 } });
+    expect(spam).toMatchObject({ status: 'output_limit', truncated: true });
   });
 });

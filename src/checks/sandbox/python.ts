@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
+import { constants } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { SextantError } from '../../errors.js';
 import type { SandboxLimits, SandboxResult } from './types.js';
@@ -26,8 +27,16 @@ export interface PythonSandbox {
   python: string;
 }
 
-/** Finds bubblewrap and a Python it can run, checking that bubblewrap can make namespaces here. */
+const found = new Map<string, PythonSandbox | undefined>();
+
+/** Finds bubblewrap and a Python it can run, checking that bubblewrap can make namespaces here. Probed once per process. */
 export function findPythonSandbox(bwrapPath?: string): PythonSandbox | undefined {
+  const key = bwrapPath ?? '';
+  if (!found.has(key)) found.set(key, probePythonSandbox(bwrapPath));
+  return found.get(key);
+}
+
+function probePythonSandbox(bwrapPath: string | undefined): PythonSandbox | undefined {
   const bwrap = bwrapPath ?? which('bwrap');
   if (!bwrap || !existsSync(bwrap)) return undefined;
   const python = pythonExecutable();
@@ -78,9 +87,11 @@ export async function runPython(options: { code: string; limits: SandboxLimits; 
     let truncated = false;
     let timedOut = false;
     const collect = (chunk: Buffer) => {
+      if (truncated) return;
       if (output.length + chunk.length > limits.maxOutputBytes) {
         output += chunk.toString().slice(0, Math.max(0, limits.maxOutputBytes - output.length));
         truncated = true;
+        child.kill('SIGKILL');
       } else output += chunk.toString();
     };
     child.stdout.on('data', collect);
@@ -97,13 +108,16 @@ export async function runPython(options: { code: string; limits: SandboxLimits; 
       options.signal?.removeEventListener('abort', onAbort);
       if (options.signal?.aborted) return reject(new SextantError('ABORTED', 'sandbox run aborted'));
       const durationMs = performance.now() - startedAt;
-      const pass = code === 0;
+      const pass = code === 0 && !timedOut && !truncated;
+      // bubblewrap passes on a signal death of its child as exit code 128 + signal number.
+      const cpuKilled = signal === 'SIGXCPU' || code === 128 + constants.signals.SIGXCPU || code === 128 + constants.signals.SIGKILL;
       let status: SandboxResult['status'] = pass ? 'ok' : 'tests_failed';
       if (timedOut) status = 'timeout';
-      else if (signal === 'SIGXCPU' || signal === 'SIGKILL') status = 'cpu_limit';
+      else if (truncated) status = 'output_limit';
+      else if (cpuKilled) status = 'cpu_limit';
       else if (/MemoryError/.test(output)) status = 'memory_limit';
       else if (!pass && !/AssertionError/.test(output)) status = 'error';
-      const error = pass ? undefined : (output.trim().split('\n').pop() ?? `exited with ${code ?? signal}`);
+      const error = pass ? undefined : output.trim().split('\n').pop() || `${status}: exited with ${signal ?? code}`;
       resolve({ status, ok: pass, error, output, truncated, tests: [{ name: 'python', pass, error, output }], durationMs });
     });
   });

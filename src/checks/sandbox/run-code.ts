@@ -49,8 +49,10 @@ export function sandboxLimits(overrides: Partial<SandboxLimits> = {}): SandboxLi
  */
 export async function runCode(options: RunCodeOptions): Promise<SandboxResult> {
   const limits = sandboxLimits(options.limits);
+  if (options.language === 'python') {
+    return runPython({ code: options.tests ? `${options.code}\n\n${options.tests}\n` : options.code, limits, signal: options.signal });
+  }
   const source = options.tests ? `${options.code}\n;\n${options.tests}` : options.code;
-  if (options.language === 'python') return runPython({ code: source, limits, signal: options.signal });
   if (options.language !== 'javascript' && options.language !== 'typescript') {
     throw new SextantError('SANDBOX_UNAVAILABLE', `no sandbox for language "${String(options.language)}"`, { context: { language: options.language } });
   }
