@@ -69,6 +69,9 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       expect(root).toMatchObject({ status: 'ok', endedAt: 2000, attributes: { done: true } });
       expect(got!.spans.find((s) => s.id === 'sp1')!.events).toEqual([{ name: 'limit', at: 1 }]);
       expect(await repo.get('nope')).toBeUndefined();
+      // A root span joining the finished trace (a gateway session's next request) makes it running again.
+      await repo.writeBatch({ starts: [start('trace-aaa', now + 5, { pid: 4242 })], spans: [], counts: [], ends: [] });
+      expect((await repo.get('trace-aaa'))?.trace).toMatchObject({ status: 'running', ended_at: null, pid: 4242, cost_usd: 0.75 });
     });
 
     it('lists with filters, newest first', async () => {

@@ -136,6 +136,23 @@ describe('store-backed tracer', () => {
     expect((await repository.get('r-ok'))?.trace.status).toBe('completed');
   });
 
+  it('lets a later root span join a trace (a gateway session): running again, then completed, totals summed', async () => {
+    const repository = await memoryRepo();
+    const tracer = createStoreTracer({ repository });
+    const first = tracer.startSpan({ kind: 'request', name: 'POST /v1/chat/completions', attributes: { [ATTR.SESSION_ID]: 'sess' } });
+    tracer.startSpan({ kind: 'model', name: 'chat', parent: first, attributes: { [ATTR.COST_USD]: 0.25, [ATTR.INPUT_TOKENS]: 10 } }).end();
+    first.end();
+    await tracer.flush();
+    const second = tracer.startSpan({ kind: 'request', name: 'POST /v1/chat/completions', traceId: first.traceId });
+    await tracer.flush();
+    expect((await repository.get(first.traceId))?.trace.status).toBe('running');
+    tracer.startSpan({ kind: 'model', name: 'chat', parent: second, attributes: { [ATTR.COST_USD]: 0.5, [ATTR.INPUT_TOKENS]: 20 } }).end();
+    second.end();
+    await tracer.close();
+    const got = await repository.get(first.traceId);
+    expect(got?.trace).toMatchObject({ kind: 'request', session: 'sess', status: 'completed', cost_usd: 0.75, input_tokens: 30, span_count: 4 });
+  });
+
   it('fans out to several tracers with one trace id', async () => {
     const repository = await memoryRepo();
     const a = createStoreTracer({ repository });

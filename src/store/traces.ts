@@ -162,6 +162,9 @@ function parseSpan(row: {
   };
 }
 
+/** A root span joining an existing trace (a gateway session's next request) makes it running again, in this process. */
+const REOPEN_SET = `status = 'running', ended_at = NULL, pid = excluded.pid, host = excluded.host, heartbeat_at = excluded.heartbeat_at`;
+
 const SPAN_UPSERT_SET = ['parent_id', 'kind', 'name', 'status', 'started_at', 'ended_at', 'attributes', 'events', 'error'] as const;
 
 /** The SQLite batch writer: one synchronous transaction over prepared statements (tens of thousands of spans/s). */
@@ -169,7 +172,7 @@ function sqliteBatchWriter(database: NonNullable<SqlStore['sqlite']>): (batch: T
   const insertTrace = database.prepare(
     `INSERT INTO traces (id, run_id, kind, name, agent, session, tenant, status, started_at, pid, host, heartbeat_at)
      VALUES (@id, @runId, @kind, @name, @agent, @session, @tenant, 'running', @startedAt, @pid, @host, @startedAt)
-     ON CONFLICT(id) DO NOTHING`,
+     ON CONFLICT(id) DO UPDATE SET ${REOPEN_SET}`,
   );
   // Positional parameters: binding an array is markedly cheaper than named ones at 50k+ rows/s.
   const upsertSpan = database.prepare(
@@ -238,7 +241,9 @@ async function kyselyWriteBatch(store: SqlStore, batch: TraceBatch): Promise<voi
             bytes: 0,
           })),
         )
-        .onConflict((oc) => oc.column('id').doNothing())
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet({ status: 'running', ended_at: null, pid: sql.ref('excluded.pid'), host: sql.ref('excluded.host'), heartbeat_at: sql.ref('excluded.heartbeat_at') } as never),
+        )
         .execute();
     }
     // Postgres caps a statement at 65535 parameters; 11 per span.
