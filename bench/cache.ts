@@ -84,59 +84,65 @@ if (values.child) {
 const sizes = values.sizes!.split(',').map(Number);
 const figures: Record<string, number> = {};
 
-// 1. Precision and recall on labelled pairs at the default threshold.
+// 1. Precision and recall on labelled pairs at the default threshold: no verifier (the baseline),
+// the default (strict) rule verifier, and the opt-in paraphrase-aware one.
 const embedder = createHashedEmbedder();
 const threshold = DEFAULTS.cache.threshold;
-const raw = await scorePairs({ pairs, embedder });
-const strict = await scorePairs({ pairs, embedder, verifiers: [createRuleVerifier({ paraphrases: false })] });
-const verified = await scorePairs({ pairs, embedder, verifiers: [createRuleVerifier()] });
-const noVerifier = precisionRecall(raw, threshold);
-const strictPoint = precisionRecall(strict, threshold);
-const withVerifier = precisionRecall(verified, threshold);
-console.log(`${pairs.length} pairs (${pairs.filter((p) => p.same).length} same) from ${path}; default threshold ${threshold}`);
-console.log(`  without verifier:           precision ${round(noVerifier.precision)}  recall ${round(noVerifier.recall)}  served ${noVerifier.accepted}`);
-console.log(`  strict verifier (C's rules): precision ${round(strictPoint.precision)}  recall ${round(strictPoint.recall)}  served ${strictPoint.accepted}`);
-console.log(`  default verifier:           precision ${round(withVerifier.precision)}  recall ${round(withVerifier.recall)}  served ${withVerifier.accepted}  (recall x${round(withVerifier.recall / strictPoint.recall, 2)} vs strict)`);
-Object.assign(figures, {
-  threshold,
-  precision_no_verifier: round(noVerifier.precision),
-  recall_no_verifier: round(noVerifier.recall),
-  precision_strict_verifier: round(strictPoint.precision),
-  recall_strict_verifier: round(strictPoint.recall),
-  precision_verified: round(withVerifier.precision),
-  recall_verified: round(withVerifier.recall),
-  served_verified_pairs: withVerifier.accepted,
-  recall_ratio_vs_strict: round(withVerifier.recall / strictPoint.recall, 2),
-});
-for (const [name, scored] of [['first_half', verified.slice(0, verified.length / 2)], ['second_half', verified.slice(verified.length / 2)]] as const) {
-  const p = precisionRecall([...scored], threshold);
-  console.log(`    on the ${name.replace('_', ' ')}: precision ${round(p.precision)} recall ${round(p.recall)} served ${p.accepted}`);
-  Object.assign(figures, { [`precision_verified_${name}`]: round(p.precision), [`recall_verified_${name}`]: round(p.recall) });
+const variants = {
+  no_verifier: await scorePairs({ pairs, embedder }),
+  default_verifier: await scorePairs({ pairs, embedder, verifiers: [createRuleVerifier()] }),
+  paraphrase_verifier: await scorePairs({ pairs, embedder, verifiers: [createRuleVerifier({ paraphrases: true })] }),
+};
+console.log(`${pairs.length} pairs (${pairs.filter((p) => p.same).length} same) from ${path}; default threshold ${threshold}; default verifier is the ${DEFAULTS.cache.verifierParaphrases ? 'paraphrase-aware' : 'strict'} form`);
+const baseline = precisionRecall(variants.no_verifier, threshold);
+figures.threshold = threshold;
+for (const [name, scored] of Object.entries(variants)) {
+  const point = precisionRecall(scored, threshold);
+  const halves = [scored.slice(0, scored.length / 2), scored.slice(scored.length / 2)].map((h) => precisionRecall(h, threshold));
+  console.log(
+    `  ${name.replace('_', ' ').padEnd(20)} precision ${round(point.precision)}  recall ${round(point.recall)}  served ${point.accepted}  (precision x${round(point.precision / baseline.precision, 2)} vs no verifier) | first half ${round(halves[0].precision)} / ${round(halves[0].recall)}, second half ${round(halves[1].precision)} / ${round(halves[1].recall)}`,
+  );
+  Object.assign(figures, {
+    [`precision_${name}`]: round(point.precision),
+    [`recall_${name}`]: round(point.recall),
+    [`served_pairs_${name}`]: point.accepted,
+    [`precision_${name}_first_half`]: round(halves[0].precision),
+    [`precision_${name}_second_half`]: round(halves[1].precision),
+  });
 }
+figures.recall_ratio_paraphrase_vs_default = round(precisionRecall(variants.paraphrase_verifier, threshold).recall / precisionRecall(variants.default_verifier, threshold).recall, 2);
 
-// 2. Calibrate on one half, measure on the other: both ways, for the halves of the file and for odd/even rows.
-const half = Math.floor(verified.length / 2);
-const first = verified.slice(0, half);
-const second = verified.slice(half);
-const even = verified.filter((_, i) => i % 2 === 0);
-const odd = verified.filter((_, i) => i % 2 === 1);
-const splits: [string, ScoredPair[], ScoredPair[]][] = [
-  ['a_to_b', first, second],
-  ['b_to_a', second, first],
-  ['even_to_odd', even, odd],
-  ['odd_to_even', odd, even],
-];
-for (const [name, calib, hold] of splits) {
-  const chosen = chooseThreshold(calib, 0.95);
-  if (!chosen) {
-    const best = Math.max(...[0.3, 0.5, 0.7, 0.9].map((t) => precisionRecall(calib, t).precision));
-    console.log(`  calibrated ${name}: no threshold reaches 0.95 on the calibration half (best ${round(best)})`);
-    Object.assign(figures, { [`calibration_best_precision_${name}`]: round(best) });
-    continue;
+// 2. Calibrate on one half, measure on the other: both ways, for the halves of the file and for odd/even rows,
+// for both verifier forms.
+for (const name of ['default_verifier', 'paraphrase_verifier'] as const) {
+  const scored = variants[name];
+  const half = Math.floor(scored.length / 2);
+  const first = scored.slice(0, half);
+  const second = scored.slice(half);
+  const even = scored.filter((_, i) => i % 2 === 0);
+  const odd = scored.filter((_, i) => i % 2 === 1);
+  const splits: [string, ScoredPair[], ScoredPair[]][] = [
+    ['a_to_b', first, second],
+    ['b_to_a', second, first],
+    ['even_to_odd', even, odd],
+    ['odd_to_even', odd, even],
+  ];
+  for (const [split, calib, hold] of splits) {
+    const chosen = chooseThreshold(calib, 0.95);
+    if (!chosen) {
+      const best = Math.max(...[0.3, 0.5, 0.7, 0.9].map((t) => precisionRecall(calib, t).precision));
+      console.log(`  ${name} calibrated ${split}: no threshold reaches 0.95 on the calibration half (best ${round(best)})`);
+      Object.assign(figures, { [`${name}_calibration_best_precision_${split}`]: round(best) });
+      continue;
+    }
+    const held = precisionRecall(hold, chosen.threshold);
+    console.log(`  ${name} calibrated ${split}: threshold ${chosen.threshold} (calibration precision ${round(chosen.precision)}) -> held-out precision ${round(held.precision)} recall ${round(held.recall)}`);
+    Object.assign(figures, {
+      [`${name}_calibrated_threshold_${split}`]: chosen.threshold,
+      [`${name}_heldout_precision_${split}`]: round(held.precision),
+      [`${name}_heldout_recall_${split}`]: round(held.recall),
+    });
   }
-  const held = precisionRecall(hold, chosen.threshold);
-  console.log(`  calibrated ${name}: threshold ${chosen.threshold} (calibration precision ${round(chosen.precision)}) -> held-out precision ${round(held.precision)} recall ${round(held.recall)}`);
-  Object.assign(figures, { [`calibrated_threshold_${name}`]: chosen.threshold, [`heldout_precision_${name}`]: round(held.precision), [`heldout_recall_${name}`]: round(held.recall) });
 }
 
 // 3. Lookup latency and memory per entry: each size and index kind in a fresh child process.

@@ -6,6 +6,7 @@ import type { ModelRequest, ModelResponse, StreamEvent } from '../model/types.js
 import { compose, type Terminal } from '../pipeline/middleware.js';
 import { openStore } from '../store/index.js';
 import { createCache, type CacheOptions } from './cache.js';
+import { createRuleVerifier } from './verifier.js';
 import { cacheMiddleware } from './middleware.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sextant-cache-'));
@@ -75,8 +76,8 @@ describe('cache middleware', () => {
     expect(up.calls()).toBe(1);
   });
 
-  it('serves a paraphrase that shares few words, and misses a more specific question', async () => {
-    const { model, up } = await pipeline();
+  it('with the paraphrase-aware verifier, serves a paraphrase that shares few words, and misses a more specific question', async () => {
+    const { model, up } = await pipeline({ verifiers: [createRuleVerifier({ paraphrases: true })] });
     await model.generate(ask('What is the best way to learn Java?'));
     const paraphrase = await model.generate(ask('How can I learn Java?'));
     expect(paraphrase.meta.cache).toBe('semantic-hit');

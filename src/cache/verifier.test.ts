@@ -27,7 +27,7 @@ describe('rule verifier', () => {
   });
 });
 
-describe('paraphrase-aware rules (the default) against the strict form', () => {
+describe('paraphrase-aware rules (opt-in) against the strict form (the default)', () => {
   it.each([
     ['What is the best way to learn Java?', 'How do I learn Java?'],
     ['How can I stop procrastinating?', 'How do I stop procrastinating?'],
@@ -39,8 +39,8 @@ describe('paraphrase-aware rules (the default) against the strict form', () => {
     ['What is the difference between development and testing?', 'What is the difference between develop and testing?'],
     ['What are the causes of youth crime?', 'Why is there youth crime?'],
   ])('serves %s / %s, which the strict form rejects', (a, b) => {
-    expect(checkRules(a, b)).toEqual({ ok: true });
-    expect(checkRules(a, b, { paraphrases: false }).ok).toBe(false);
+    expect(checkRules(a, b, { paraphrases: true })).toEqual({ ok: true });
+    expect(checkRules(a, b).ok).toBe(false);
   });
 
   it.each([
@@ -53,7 +53,7 @@ describe('paraphrase-aware rules (the default) against the strict form', () => {
     ['What is the best way to learn Java?', 'Why should I learn Java?', 'intent'],
     ['Is a male cat friendlier?', 'Is a female cat friendlier?', 'content'],
   ])('still rejects %s / %s (%s)', (a, b, reason) => {
-    expect(checkRules(a, b)).toMatchObject({ ok: false, reason });
+    expect(checkRules(a, b, { paraphrases: true })).toMatchObject({ ok: false, reason });
   });
 });
 

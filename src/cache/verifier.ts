@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../defaults.js';
 import { CONTRACTIONS, FILLER_WORDS, canonicalWords } from './paraphrase.js';
 import { STOP_WORDS, normalizeText, stem, words } from './text.js';
 
@@ -187,9 +188,10 @@ export interface RuleVerifierOptions {
   /** Content words one side may have that the other lacks (0: both ask about the same things). */
   maxUnmatchedContentWords?: number;
   /**
-   * Compare what the questions ask, not how (default true): paraphrases folded ("what is the best way to" =
-   * "how do I"), synonyms and verb forms mapped, filler words ("really", "exactly", prepositions) allowed to
-   * differ. `false` is the strict form: any differing word, modal or person rejects.
+   * Compare what the questions ask, not how: paraphrases folded ("what is the best way to" = "how do I"),
+   * synonyms and verb forms mapped, filler words ("really", "exactly", prepositions) allowed to differ.
+   * `false` is the strict form: any differing word, modal or person rejects. Default:
+   * `DEFAULTS.cache.verifierParaphrases` (strict; see the reason there).
    */
   paraphrases?: boolean;
 }
@@ -220,7 +222,7 @@ function viewOf(text: string, paraphrases: boolean) {
 /** Checks one pair of texts with the local rules; synchronous, microseconds. */
 export function checkRules(query: string, candidate: string, options: RuleVerifierOptions = {}): Verdict {
   const rules = new Set(options.rules ?? RULE_NAMES);
-  const paraphrases = options.paraphrases ?? true;
+  const paraphrases = options.paraphrases ?? DEFAULTS.cache.verifierParaphrases;
   const q = viewOf(query, paraphrases);
   const c = viewOf(candidate, paraphrases);
   if (rules.has('numbers')) {

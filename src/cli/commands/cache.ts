@@ -9,8 +9,8 @@ import { openStore } from '../../store/index.js';
 import type { Command } from './command.js';
 
 const USAGE = `Usage:
-  sextant cache calibrate <pairs.jsonl> [--target-precision 0.95] [--no-verifier]
-      Measures the built-in embedder (and verifier) on labelled {a, b, same} pairs,
+  sextant cache calibrate <pairs.jsonl> [--target-precision 0.95] [--no-verifier | --paraphrases]
+      Measures the built-in embedder (and the strict rule verifier, or its paraphrase-aware form) on labelled {a, b, same} pairs,
       prints the precision/recall curve and the threshold that meets the target.
   sextant cache stats     Counters per scope (tenant, model): hits, misses, rejections, savings
   sextant cache clear     Deletes every cached entry (and the counters with --metrics)
@@ -19,15 +19,16 @@ The store is SEXTANT_DATABASE_URL, or ${DEFAULTS.store.sqlitePath}.`;
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 async function calibrate(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'target-precision': { type: 'string', default: '0.95' }, 'no-verifier': { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'target-precision': { type: 'string', default: '0.95' }, 'no-verifier': { type: 'boolean' }, paraphrases: { type: 'boolean' } } });
   const [path] = positionals;
   if (!path) throw new SextantError('INVALID_REQUEST', `calibrate needs a pairs file.\n${USAGE}`);
   const target = Number(values['target-precision']);
   if (!(target > 0 && target <= 1)) throw new SextantError('INVALID_REQUEST', `--target-precision must be in (0, 1], got ${values['target-precision']}`);
   const pairs = await readPairs(path);
-  const verifiers = values['no-verifier'] ? [] : [createRuleVerifier()];
+  if (values['no-verifier'] && values.paraphrases) throw new SextantError('INVALID_REQUEST', `--no-verifier and --paraphrases exclude each other.\n${USAGE}`);
+  const verifiers = values['no-verifier'] ? [] : [createRuleVerifier({ paraphrases: values.paraphrases ?? DEFAULTS.cache.verifierParaphrases })];
   const scored = await scorePairs({ pairs, embedder: createHashedEmbedder(), verifiers });
-  console.log(`${pairs.length} pairs (${pairs.filter((p) => p.same).length} same), embedder ${createHashedEmbedder().id}, verifier ${verifiers.length ? 'rules' : 'none'}`);
+  console.log(`${pairs.length} pairs (${pairs.filter((p) => p.same).length} same), embedder ${createHashedEmbedder().id}, verifier ${verifiers.length === 0 ? 'none' : values.paraphrases ? 'rules (paraphrase-aware)' : 'rules (strict)'}`);
   console.log('threshold  precision  recall  served');
   for (const p of curve(scored)) console.log(`${p.threshold.toFixed(2).padStart(9)}  ${pct(p.precision).padStart(9)}  ${pct(p.recall).padStart(6)}  ${String(p.accepted).padStart(6)}`);
   const chosen = chooseThreshold(scored, target);
