@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defineAgent } from '../src/agent/index.js';
 import { main } from '../src/cli/index.js';
 import { compareWithBaseline, loadAgentModule, loadSuite, parseSuite, passHatK, progressBar, runSuite, type EvalReport } from '../src/eval/index.js';
-import { createMemoryTracer, recordingFromSpans } from '../src/trace/index.js';
+import { openStore } from '../src/store/db.js';
+import { sqlTraceRepository } from '../src/store/traces.js';
+import { createMemoryTracer, createStoreTracer, recordingFromSpans } from '../src/trace/index.js';
 import goodOptions from './fixtures/eval/support-agent.js';
 
 const fixtures = resolve(import.meta.dirname, 'fixtures/eval');
@@ -108,6 +110,23 @@ describe('sextant eval', () => {
     const changed = await cli([suite, '--agent', regressedAgent, '--baseline', join(dir, 'replay-base.json')]);
     expect(changed.code).toBe(3);
     expect(changed.out).toMatch(/replay matches the recording: step 1/);
+  });
+
+  it('replays a run recorded in the trace store, named by its run id', async () => {
+    const store = await openStore({ url: ':memory:' });
+    try {
+      const repository = sqlTraceRepository(store);
+      const tracer = createStoreTracer({ repository });
+      await defineAgent({ ...goodOptions, tracer }).run('How long does shipping take?', { runId: 'eval-recorded-1' });
+      await tracer.close();
+      const suite = parseSuite({ agent: join(fixtures, 'support-agent.ts'), repeats: 1, cases: [{ name: 'stored run', replay: 'eval-recorded-1', expect: { contains: ['business days'] } }] }, join(dir, 'stored.yaml'));
+      const module = await loadAgentModule(suite.agentPath);
+      const report = await runSuite({ suite, module, traces: repository });
+      expect(report.cases[0]).toMatchObject({ kind: 'replay', passAt1: 1 });
+      await expect(runSuite({ suite, module })).rejects.toThrow(/names a run id, but no trace store was given/);
+    } finally {
+      await store.close();
+    }
   });
 
   it('rejects bad suites, options and baselines with clear errors, before running anything', async () => {
