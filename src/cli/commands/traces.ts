@@ -130,7 +130,8 @@ export const tracesCommand: Command = {
       const rows = await repository.list(filter);
       if (values.json) console.log(JSON.stringify(rows, null, 2));
       else if (rows.length === 0) console.log(`No traces match in ${store.location}.`);
-      else console.log(formatTraceTable(rows, process.stdout.columns ?? 120));
+      // A pipe has no columns: COLUMNS (as shells export it), then a wide default.
+      else console.log(formatTraceTable(rows, process.stdout.columns ?? (Number(process.env.COLUMNS) || 120)));
       return 0;
     } finally {
       await store.close();
