@@ -95,6 +95,8 @@ describe('groundedness', () => {
     expect(groundednessPrecheck({ answer: 'She never won the Nobel Prize in Physics.', documents: kb }).verdict).toBe('undecided');
     expect(groundednessPrecheck({ answer: 'Chemistry', documents: kb, question: 'Did she win in Physics or Chemistry first?' }).verdict).toBe('undecided');
     expect(groundednessPrecheck({ answer: 'Chemistry prizes (1911).', documents: kb, question: 'Which prize did Marie Curie win in 1911?' }).verdict).toBe('supported');
+    const hours = ['The store does not open on Sundays. It opens at 9 on weekdays.'];
+    expect(groundednessPrecheck({ answer: 'It does not open on Sundays.', documents: hours, question: 'When is the store closed?' }).verdict).toBe('supported');
   });
 });
 

@@ -74,13 +74,13 @@ export function groundednessPrecheck(input: GroundednessPrecheckInput): Grounded
   const supportedNewWords: string[] = [];
   let content = 0;
   let supported = 0;
-  let negationAdded = false;
+  let answerNegates = false;
 
   const answerClaimTokens: Token[] = [];
   const supportedNewTokens: Token[] = [];
   for (const t of tokenize(input.answer)) {
     if (isNegation(t)) {
-      if (!doc.hasNegation && !question.hasNegation) negationAdded = true;
+      answerNegates = true;
       continue;
     }
     const n = numberValue(t);
@@ -105,6 +105,8 @@ export function groundednessPrecheck(input: GroundednessPrecheckInput): Grounded
     }
   }
 
+  // A negation counts as added unless a sentence that holds the answer's words negates too.
+  const negationAdded = answerNegates && !question.hasNegation && !sentencesHolding(answerClaimTokens, input.documents).some((v) => v.hasNegation);
   const coverage = content === 0 ? 0 : supported / content;
   const evidence = { unsupportedNumbers, unsupportedEntities, unsupportedWords, supportedNewWords, negationAdded };
   const result = (verdict: GroundednessPrecheckResult['verdict'], reason: string): GroundednessPrecheckResult => ({ verdict, reason, coverage, evidence });
@@ -150,13 +152,19 @@ function splitSentences(text: string): string[] {
 function questionFocus(question: string, answerTokens: Token[], documents: string[], doc: Vocabulary): number {
   const terms = tokenize(question).filter((t) => !isStopword(t) && !isNegation(t) && known(t, doc));
   if (terms.length === 0) return 1;
-  const around: Vocabulary[] = [];
+  const around = sentencesHolding(answerTokens, documents);
+  const covered = terms.filter((t) => around.some((v) => known(t, v))).length;
+  return covered / terms.length;
+}
+
+/** The documents' sentences that hold at least one of the tokens. */
+function sentencesHolding(tokens: Token[], documents: string[]): Vocabulary[] {
+  const out: Vocabulary[] = [];
   for (const document of documents) {
     for (const sentence of splitSentences(document)) {
       const v = vocabulary(tokenize(sentence));
-      if (answerTokens.some((t) => known(t, v))) around.push(v);
+      if (tokens.some((t) => known(t, v))) out.push(v);
     }
   }
-  const covered = terms.filter((t) => around.some((v) => known(t, v))).length;
-  return covered / terms.length;
+  return out;
 }
