@@ -71,7 +71,7 @@ describe('sextant run', () => {
     const bad = await sextant(['run', notAFactory, 'hi']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('error [CONFIG_INVALID]');
-    expect(bad.stderr).toContain('must default-export a function');
+    expect(bad.stderr).toContain('must export (as default or `agent`) a function of the run');
 
     const empty = await sextant(['run', 'examples/support-desk'], '   \n');
     expect(empty.code).toBe(1);

@@ -62,7 +62,7 @@ describe('support desk on the scripted model', () => {
     ]);
     expect(groundedness[0].verdict.reason).toContain('9.99');
     // The re-ask told the model why, and the conversation's third call saw it.
-    const reask = model.requests.filter((r) => r.responseFormat?.name !== 'verdict')[2].messages.at(-1);
+    const reask = model.requests.filter((r) => (r.responseFormat as { name?: string } | undefined)?.name !== 'verdict')[2].messages.at(-1);
     expect(reask).toMatchObject({ role: 'user' });
     expect(String(reask!.content)).toContain('groundedness');
     expect(result.output).toEqual({ answer: 'Express shipping takes 1 to 2 business days and costs $14.99.', citations: ['shipping-options.md#express-shipping'], handoff: false });

@@ -7,7 +7,8 @@
  *   npx sextant run examples/support-desk "Where is my order 1042?"
  *   npx sextant run examples/support-desk "How do I return an item?" --model openai:gpt-4o-mini
  *
- * The default export is what `sextant run` calls: a function from the run's setup to the agent.
+ * The default export is what `sextant run` and `sextant eval` call: a function from the run's
+ * setup to the agent's options.
  * Without `--model` (or with `--model scripted`) the model is a scripted conversation (scripted.ts).
  */
 import { fileURLToPath } from 'node:url';
@@ -21,9 +22,11 @@ import {
   createPipeline,
   createProviderRouter,
   defineAgent,
+  openStore,
   sqlSessionStore,
   textOf,
   type Agent,
+  type AgentOptions,
   type Limits,
   type Middleware,
   type Provider,
@@ -101,6 +104,8 @@ export interface SupportDeskOptions {
 }
 
 export interface SupportDesk {
+  /** What defineAgent is given: `sextant eval` reads the tools from it to grade citations. */
+  options: AgentOptions<SupportAnswer>;
   agent: Agent<SupportAnswer>;
   close(): Promise<void>;
 }
@@ -119,7 +124,7 @@ export async function createSupportDesk(options: SupportDeskOptions): Promise<Su
     cache: faqCache(cacheMiddleware(cache)),
     prices: SCRIPTED_PRICES,
   });
-  const agent = defineAgent({
+  const agentOptions: AgentOptions<SupportAnswer> = {
     name: 'support-desk',
     model: pipeline,
     modelName,
@@ -131,9 +136,10 @@ export async function createSupportDesk(options: SupportDeskOptions): Promise<Su
     sessions: sqlSessionStore(store),
     tracer: options.tracer,
     request: { temperature: 0 },
-  });
+  };
   return {
-    agent,
+    options: agentOptions,
+    agent: defineAgent(agentOptions),
     async close() {
       await cache.close();
       crm.close();
@@ -141,9 +147,22 @@ export async function createSupportDesk(options: SupportDeskOptions): Promise<Su
   };
 }
 
-/** `sextant run examples/support-desk "..."`: the agent from the run's setup. */
-export default async function supportDesk(setup: AgentSetup): Promise<Agent<SupportAnswer>> {
-  const desk = await createSupportDesk({ store: setup.store, tracer: setup.tracer, model: setup.model });
-  setup.onClose(() => desk.close());
-  return desk.agent;
+/**
+ * The agent for `sextant run` (which passes its setup) and `sextant eval` (which passes none:
+ * the default store, and the model from SUPPORT_DESK_MODEL, e.g. `openai:gpt-4o-mini`).
+ */
+export default async function supportDesk(setup?: AgentSetup): Promise<AgentOptions<SupportAnswer>> {
+  const store = setup?.store ?? (await openStore());
+  const desk = await createSupportDesk({ store, tracer: setup?.tracer, model: setup?.model ?? process.env.SUPPORT_DESK_MODEL });
+  setup?.onClose(() => desk.close());
+  return desk.options;
 }
+
+/** Checks an eval suite may name: the agent's own, which read the structured answer. */
+export const checks = Object.fromEntries(supportDeskChecks().map((c) => [c.name, c]));
+
+/** The judge `sextant eval` grades with: the scripted stand-in judge (see scripted.ts) unless SUPPORT_DESK_MODEL names a real model. */
+export const judge = {
+  model: createPipeline({ terminal: createProviderRouter({ providers: { scripted: supportDeskScriptedModel() } }), prices: SCRIPTED_PRICES }),
+  modelName: process.env.SUPPORT_DESK_MODEL ?? SCRIPTED_MODEL,
+};

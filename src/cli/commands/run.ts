@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SextantError } from '../../errors.js';
 import { parseModelString } from '../../model/model-string.js';
-import type { Agent } from '../../agent/define-agent.js';
+import { defineAgent, type Agent, type AgentOptions } from '../../agent/define-agent.js';
 import type { RunResult } from '../../agent/types.js';
 import { openStore, type SqlStore } from '../../store/db.js';
 import { sqlTraceRepository } from '../../store/traces.js';
@@ -30,11 +30,11 @@ export interface AgentSetup {
 }
 
 /**
- * An agent module: a file whose default export makes the agent from the run's setup.
+ * The preferred agent-module export: makes the agent from the run's setup.
  *
  *   export default async function (setup: AgentSetup) { return defineAgent({ ..., tracer: setup.tracer }); }
  */
-export type AgentFactory<Output = unknown> = (setup: AgentSetup) => Agent<Output> | Promise<Agent<Output>>;
+export type AgentFactory<Output = unknown> = (setup: AgentSetup) => Agent<Output> | AgentOptions<Output> | Promise<Agent<Output> | AgentOptions<Output>>;
 
 const USAGE = `Usage: sextant run <agent-module> [input] [--model <model>] [--session <id>] [--json]
 
@@ -43,9 +43,9 @@ shows its steps as they happen on stderr: model calls with tokens and cost, tool
 limits. Ends with the answer, the stop reason, the cost and the run id; the run's trace is
 written to SEXTANT_DATABASE_URL or ./.sextant/sextant.db, so \`sextant explain <run-id>\` shows it.
 
-<agent-module> is a .ts or .js file whose default export is a function that takes the run's
-setup ({ model, tracer, store, onClose }) and returns the agent; a directory means its
-index.ts (or agent.ts).
+<agent-module> is a .ts or .js file that exports, as default or as \`agent\`, a function of the
+run's setup ({ model, tracer, store, onClose }) returning the agent or its options, an agent,
+or its options (the shapes \`sextant eval\` takes). A directory means its index.ts (or agent.ts).
 
 Options:
   --model <model>   override the module's model: openai:gpt-4o-mini, anthropic:claude-sonnet-4-5,
@@ -65,19 +65,44 @@ export function resolveAgentModule(path: string): string {
   return entry;
 }
 
-async function loadFactory(file: string): Promise<AgentFactory> {
+function isAgent(value: unknown): value is Agent<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as Agent<unknown>).run === 'function';
+}
+
+/**
+ * Loads an agent module and makes its agent. The module exports (as default, or as `agent`) a
+ * function of the setup returning an agent or its options, an agent, or its options: the same
+ * shapes `sextant eval` accepts. Options get the setup's tracer and `--model`; a ready agent
+ * keeps its own (so `--model` cannot apply to it).
+ */
+async function loadAgent(file: string, setup: AgentSetup): Promise<Agent<unknown>> {
   // tsx loads TypeScript modules (and their .ts imports) without a build step.
   const { tsImport } = await import('tsx/esm/api');
-  const module = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
-  let factory = module.default;
+  const module = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+  let exported = module.agent ?? module.default;
   // A CommonJS-transpiled module nests the default export one level down.
-  if (factory && typeof factory === 'object' && typeof (factory as { default?: unknown }).default === 'function') factory = (factory as { default: unknown }).default;
-  if (typeof factory !== 'function') {
-    throw new SextantError('CONFIG_INVALID', `${file} must default-export a function that takes the run's setup and returns the agent (export default function (setup) { ... })`, {
-      context: { module: file, exported: typeof factory },
+  if (exported && typeof exported === 'object' && !isAgent(exported) && !('model' in exported) && 'default' in exported) exported = (exported as { default: unknown }).default;
+  // A function has had the setup: it chose its model; only a missing tracer is filled in below.
+  const fromFactory = typeof exported === 'function';
+  if (fromFactory) exported = await (exported as AgentFactory)(setup);
+  if (isAgent(exported)) {
+    if (setup.model !== undefined && !fromFactory) {
+      throw new SextantError('CONFIG_INVALID', `${file} exports a ready agent, so --model cannot change its model: export a function of the setup, or the agent's options`, { context: { module: file } });
+    }
+    return exported;
+  }
+  if (exported && typeof exported === 'object' && 'model' in exported) {
+    const options = exported as AgentOptions<unknown>;
+    if (fromFactory) return defineAgent({ ...options, tracer: options.tracer ?? setup.tracer });
+    return defineAgent({
+      ...options,
+      ...(setup.model !== undefined ? { model: setup.model } : {}),
+      tracer: options.tracer ? fanOutTracer([setup.tracer, options.tracer]) : setup.tracer,
     });
   }
-  return factory as AgentFactory;
+  throw new SextantError('CONFIG_INVALID', `${file} must export (as default or \`agent\`) a function of the run's setup that returns the agent, an agent, or its options`, {
+    context: { module: file, exports: Object.keys(module) },
+  });
 }
 
 async function readStdin(): Promise<string> {
@@ -171,11 +196,7 @@ export const runCommand: Command = {
     const live = liveView(write);
     const cleanups: Array<() => unknown> = [];
     try {
-      const factory = await loadFactory(file);
-      const agent = await factory({ model: values.model, tracer: fanOutTracer([storeTracer, live]), store, onClose: (cleanup) => cleanups.push(cleanup) });
-      if (!agent || typeof (agent as Agent<unknown>).run !== 'function') {
-        throw new SextantError('CONFIG_INVALID', `The default export of ${file} must return an agent (from defineAgent)`, { context: { module: file } });
-      }
+      const agent = await loadAgent(file, { model: values.model, tracer: fanOutTracer([storeTracer, live]), store, onClose: (cleanup) => cleanups.push(cleanup) });
       const runId = randomUUID();
       write(`run ${runId} · ${agent.name}${values.session ? ` · session ${values.session}` : ''}`);
       const result = await agent.run(input, { runId, ...(values.session ? { session: values.session } : {}) });
