@@ -164,7 +164,7 @@ export const DEFAULTS = {
       cpuTimeMs: 3_000,
       /** QuickJS heap: generated snippets and their tests need a few MB; 32 MB stops a memory bomb within about a second (WebAssembly growth is slow). */
       memoryBytes: 32 * 1024 * 1024,
-      /** QuickJS stack: deep recursion fails with a RangeError rather than overflowing the host. */
+      /** QuickJS stack: deep recursion ends in a stack-overflow error inside the sandbox, never in the host. */
       stackBytes: 512 * 1024,
       /** V8 heap of the child process (MB), a second wall behind the QuickJS limit. */
       childHeapMb: 192,
