@@ -308,7 +308,7 @@ export const DEFAULTS = {
     topK: 4,
     /** Upper bound a caller (or a model) may ask for in one retrieval. */
     maxK: 10,
-    /** Passages scoring below this are left out: with the built-in embedder, unrelated texts score under 0.1. */
+    /** Passages scoring below this are left out. A floor, not a filter: with the built-in embedder, off-topic queries still score 0.10-0.16 on the example help center (measured), so the checks judge the rest. */
     minScore: 0.1,
     /** Texts per embedder call while indexing: within every hosted embeddings API's batch limit. */
     embedBatchSize: 64,
