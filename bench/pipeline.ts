@@ -9,19 +9,34 @@
  *
  * Modes: `direct` (provider call), `core` (createPipeline: total timeout, fallback, retry,
  * attempt timeout, circuit breaker, usage/cost, provider router), `full` (core plus the
- * security slots: redact, rate limit, budget with in-memory limiter and ledger).
+ * security slots: redact, rate limit, budget with in-memory limiter and ledger), `all` (every
+ * middleware on: full plus the exact response cache and a tracing middleware writing one model
+ * span per call to a store tracer over SQLite in a temporary directory). `core` and `full` send
+ * the same request every call (an agent or client resending a conversation: token counts and
+ * PII scans are memoized by text); `all` sends a new user message on every call, so the cache
+ * misses and stores each time and the new text is scanned and counted afresh — the worst case.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCache, type Cache } from '../src/cache/cache.js';
+import { cacheMiddleware } from '../src/cache/middleware.js';
 import { createOpenAICompatible } from '../src/model/providers/openai-compatible.js';
 import { createProviderRouter } from '../src/model/router.js';
 import type { ModelRequest, ModelResponse, StreamEvent } from '../src/model/types.js';
 import { budgetMiddleware } from '../src/pipeline/budget.js';
 import { createPipeline } from '../src/pipeline/create-pipeline.js';
-import type { Model, Terminal } from '../src/pipeline/middleware.js';
+import type { Middleware, Model, Terminal } from '../src/pipeline/middleware.js';
 import { rateLimitMiddleware } from '../src/pipeline/rate-limit.js';
 import { redactMiddleware } from '../src/pipeline/redact.js';
 import { createMemoryBudgetLedger } from '../src/security/budget-ledger.js';
 import { createMemoryRateLimiter } from '../src/security/rate-limiter.js';
+import { openStore } from '../src/store/db.js';
+import { sqlTraceRepository } from '../src/store/traces.js';
 import { createFakeUpstream } from '../src/testing/fake-upstream.js';
+import { ATTR } from '../src/trace/attributes.js';
+import { createStoreTracer } from '../src/trace/store-tracer.js';
+import type { SpanHandle, Tracer } from '../src/trace/tracer.js';
 
 const iterations = Number(process.argv[2] ?? 2000);
 const warmup = Math.min(500, Math.ceil(iterations / 4));
@@ -36,6 +51,12 @@ const request: ModelRequest = {
   metadata: { tenant: 'bench', keyId: 'key-bench' },
 };
 const bareRequest = { ...request, model: 'gpt-4o-mini' };
+let sequence = 0;
+/** A request with a user message never sent before. */
+const freshRequest = (): ModelRequest => ({
+  ...request,
+  messages: [request.messages[0], { role: 'user', content: `Where is my order #${4411 + sequence++}? It was due on Monday.` }],
+});
 const replyText = 'Your order #4411 left our warehouse on Tuesday and should arrive within two days.';
 
 type Call = () => Promise<unknown>;
@@ -44,17 +65,68 @@ async function drain(events: AsyncIterable<StreamEvent>): Promise<void> {
   for await (const _ of events) void _;
 }
 
-function pipelines(terminal: Terminal): { core: Model; full: Model } {
+/** One model span per call, with usage and cost, as the gateway and the agent runtime write them. */
+function tracingMiddleware(tracer: Tracer): Middleware {
+  const start = (request: ModelRequest, stream: boolean) =>
+    tracer.startSpan({ kind: 'model', name: `chat ${request.model}`, attributes: { [ATTR.REQUEST_MODEL]: request.model, [ATTR.STREAM]: stream } });
+  const finish = (span: SpanHandle, response: ModelResponse) => {
+    span.set({
+      [ATTR.RESPONSE_MODEL]: response.model,
+      [ATTR.INPUT_TOKENS]: response.usage.inputTokens,
+      [ATTR.OUTPUT_TOKENS]: response.usage.outputTokens,
+      [ATTR.COST_USD]: response.cost?.totalUsd ?? 0,
+    });
+    span.end('ok');
+  };
+  return {
+    name: 'tracing',
+    async generate(req, context, next) {
+      const span = start(req, false);
+      try {
+        const response = await next(req, context);
+        finish(span, response);
+        return response;
+      } catch (error) {
+        span.end('error', { message: String(error) });
+        throw error;
+      }
+    },
+    async *stream(req, context, next) {
+      const span = start(req, true);
+      let ended = false;
+      try {
+        for await (const event of next(req, context)) {
+          if (event.type === 'finish') {
+            finish(span, event.response);
+            ended = true;
+          }
+          yield event;
+        }
+      } finally {
+        if (!ended) span.end('error', { message: 'stream ended without finish' });
+      }
+    },
+  };
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'sextant-bench-pipeline-'));
+const store = await openStore({ url: join(dataDir, 'sextant.db') });
+const tracer = createStoreTracer({ repository: sqlTraceRepository(store) });
+const caches: Cache[] = [];
+
+async function pipelines(terminal: Terminal): Promise<{ core: Model; full: Model; all: Model }> {
   const resilience = { fallback: { targets: { 'fake:gpt-4o-mini': ['fake:gpt-4o'] } } };
+  const security = () => ({
+    redact: redactMiddleware(),
+    rateLimit: rateLimitMiddleware({ limiter: createMemoryRateLimiter(), limits: [{ scope: 'tenant', rpm: 1e9, tpm: 1e12 }] }),
+    budget: budgetMiddleware({ ledger: createMemoryBudgetLedger(), budgets: [{ scope: 'tenant', window: 'day', limitUsd: 1e9 }] }),
+  });
+  const cache = await createCache({ embedder: false });
+  caches.push(cache);
   return {
     core: createPipeline({ terminal, ...resilience }),
-    full: createPipeline({
-      terminal,
-      ...resilience,
-      redact: redactMiddleware(),
-      rateLimit: rateLimitMiddleware({ limiter: createMemoryRateLimiter(), limits: [{ scope: 'tenant', rpm: 1e9, tpm: 1e12 }] }),
-      budget: budgetMiddleware({ ledger: createMemoryBudgetLedger(), budgets: [{ scope: 'tenant', window: 'day', limitUsd: 1e9 }] }),
-    }),
+    full: createPipeline({ terminal, ...resilience, ...security() }),
+    all: createPipeline({ terminal, ...resilience, ...security(), tracing: tracingMiddleware(tracer), cache: cacheMiddleware(cache) }),
   };
 }
 
@@ -104,10 +176,15 @@ function report(label: string, samples: Record<string, number[]>): void {
 const upstream = await createFakeUpstream({ record: false, script: [], respond: () => ({ text: replyText }) });
 try {
   const provider = createOpenAICompatible({ name: 'fake', baseURL: `${upstream.url}/v1` });
-  const http = pipelines(createProviderRouter({ providers: { fake: provider } }));
+  const http = await pipelines(createProviderRouter({ providers: { fake: provider } }));
   report(
     'http_plain',
-    await measure({ direct: () => provider.generate(bareRequest), core: () => http.core.generate(request), full: () => http.full.generate(request) }),
+    await measure({
+      direct: () => provider.generate(bareRequest),
+      core: () => http.core.generate(request),
+      full: () => http.full.generate(request),
+      all: () => http.all.generate(freshRequest()),
+    }),
   );
   report(
     'http_stream',
@@ -115,6 +192,7 @@ try {
       direct: () => drain(provider.stream(bareRequest)),
       core: () => drain(http.core.stream(request)),
       full: () => drain(http.full.stream(request)),
+      all: () => drain(http.all.stream(freshRequest())),
     }),
   );
 
@@ -137,14 +215,34 @@ try {
     embed: async () => ({ model: 'x', embeddings: [], usage: { inputTokens: 0 }, meta: {} }),
   };
   const ctx = { signal: new AbortController().signal, metadata: {}, controls: {}, state: new Map(), startedAt: 0 };
-  const local = pipelines(instant);
-  report('inproc_plain', await measure({ direct: () => instant.generate(request, ctx), core: () => local.core.generate(request), full: () => local.full.generate(request) }));
+  const local = await pipelines(instant);
+  report(
+    'inproc_plain',
+    await measure({
+      direct: () => instant.generate(request, ctx),
+      core: () => local.core.generate(request),
+      full: () => local.full.generate(request),
+      all: () => local.all.generate(freshRequest()),
+    }),
+  );
   report(
     'inproc_stream',
-    await measure({ direct: () => drain(instant.stream(request, ctx)), core: () => drain(local.core.stream(request)), full: () => drain(local.full.stream(request)) }),
+    await measure({
+      direct: () => drain(instant.stream(request, ctx)),
+      core: () => drain(local.core.stream(request)),
+      full: () => drain(local.full.stream(request)),
+      all: () => drain(local.all.stream(freshRequest())),
+    }),
   );
 } finally {
   await upstream.close();
+  for (const cache of caches) await cache.close();
+  await tracer.close();
+  const traced = tracer.stats();
+  await store.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  figures.trace_spans_written = traced.written;
+  figures.trace_spans_dropped = traced.dropped;
 }
 
 const header = ['call', 'mode', 'p50 µs', 'p99 µs', 'added p50 µs', 'added p99 µs', 'p50 ratio'];

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../defaults.js';
-import { contextWindowOf, countMessageTokens, countTokens, hasKnownContextWindow } from './tokens.js';
+import { asciiPattern, contextWindowOf, countMessageTokens, countTokens, hasKnownContextWindow } from './tokens.js';
 
 describe('countTokens', () => {
   it('counts with o200k_base for current OpenAI models and cl100k_base for others', () => {
@@ -42,5 +45,47 @@ describe('contextWindowOf', () => {
     expect(contextWindowOf('ollama:llama3.1:8b')).toBe(DEFAULTS.pipeline.unknownModelContextWindow);
     expect(contextWindowOf('ollama:llama3.1:8b', 131_072)).toBe(131_072);
     expect(hasKnownContextWindow('ollama:llama3.1:8b')).toBe(false);
+  });
+});
+
+describe('countTokens against js-tiktoken', () => {
+  // The counter is ours (for speed); its counts must be exactly js-tiktoken's encode().length.
+  const require = createRequire(import.meta.url);
+  const reference = {
+    o200k_base: new Tiktoken(require('js-tiktoken/ranks/o200k_base') as TiktokenBPE),
+    cl100k_base: new Tiktoken(require('js-tiktoken/ranks/cl100k_base') as TiktokenBPE),
+  };
+  const models = { o200k_base: 'gpt-4o', cl100k_base: 'gpt-4' } as const;
+
+  it('matches on prose, code, other scripts, emoji, whitespace runs and special-token markers', () => {
+    const texts = [
+      'hello world',
+      "It's what they'll say: we've 12345 items, don't we? I'M SURE.",
+      'function f(x) {\n  return x * 2; // doubles\n}\n\n\n   \t',
+      'Привет, как дела? Ça va très bien, merci beaucoup! 日本語のテキスト。😀👍🏽',
+      '<|endoftext|> and <|endofprompt|> as text',
+      readFileSync(new URL('./tokens.ts', import.meta.url), 'utf8'),
+    ];
+    for (const [encoding, model] of Object.entries(models) as [keyof typeof models, string][]) {
+      for (const text of texts) expect(countTokens(text, model), `${encoding}: ${text.slice(0, 30)}`).toBe(reference[encoding].encode(text, [], []).length);
+    }
+  });
+
+  it('matches on random ASCII, where the faster ASCII split is used', () => {
+    const alphabet = " \t\n\r\u000b\fabcXYZ019'sStT-_/.,!?()[]{}<>|@#$%^&*+=~`\"\\:;";
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const [encoding, model] of Object.entries(models) as [keyof typeof models, string][]) {
+      for (let k = 0; k < 300; k++) {
+        let text = '';
+        for (let i = 0, n = 1 + Math.floor(random() * 40); i < n; i++) text += alphabet[Math.floor(random() * alphabet.length)];
+        expect(countTokens(text, model), JSON.stringify(text)).toBe(reference[encoding].encode(text, [], []).length);
+      }
+    }
+  });
+
+  it('turns each Unicode property class into its ASCII members', () => {
+    expect(asciiPattern(String.raw`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+|\p{N}{1,3}`)).toBe(String.raw`[^\r\nA-Za-z0-9]?[A-Z]+|[0-9]{1,3}`);
+    expect(() => asciiPattern(String.raw`\p{Sc}`)).toThrow(/No ASCII form/);
   });
 });

@@ -123,7 +123,8 @@ function mergedTokens(bytes: string, ranks: Map<string, number>): number {
   return count;
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+/** Any character above U+007F: such text needs the Unicode split. */
+const NON_ASCII = /[\u0080-\uffff]/;
 
 function countWith(encoding: Encoding, text: string): number {
   const { ranks, merged } = encoding;

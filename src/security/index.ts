@@ -12,6 +12,7 @@ export {
   type AuditEntry,
   type AuditEvent,
   type AuditLog,
+  type AuditLogOptions,
   type AuditProblem,
   type AuditVerification,
 } from './audit.js';
