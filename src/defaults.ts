@@ -9,6 +9,17 @@ export const DEFAULTS = {
     anthropicMaxTokens: 4096,
     /** The Anthropic API version header: the stable version every current model and feature (tools, streaming, cache usage) works with. */
     anthropicVersion: '2023-06-01',
+    /** The connection pool providers send through (one per upstream origin, shared by every provider in the process). */
+    http: {
+      /** Each call holds its connection for the whole answer (seconds for a stream), so the cap must sit above peak concurrency or it becomes a hidden queue: 500 calls/s at ~2 s each is ~1,000 in flight. It still bounds sockets when an upstream stalls. */
+      connectionsPerOrigin: 1024,
+      /** One request per connection at a time: a model call is a non-idempotent POST, and a pipelined call would wait behind a long stream and fail with it if the connection dropped. */
+      pipelining: 1,
+      /** Idle connections stay open this long: under any upstream's idle cut (nginx 75 s, cloud load balancers 60 s; servers that cut sooner say so in Keep-Alive, which is honoured), long enough that calls seconds apart skip a new TCP and TLS handshake (tens to hundreds of ms). */
+      keepAliveTimeoutMs: 10_000,
+      /** A TCP + TLS connect that takes longer is failing: retryable NETWORK_ERROR, so the retry or fallback moves on instead of waiting out the attempt timeout. */
+      connectTimeoutMs: 10_000,
+    },
   },
   store: {
     /** Embedded default: one SQLite file next to where the process runs. */

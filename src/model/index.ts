@@ -4,7 +4,7 @@ export type { Provider, ProviderCallOptions } from './provider.js';
 export { parseRetryAfter, type UpstreamCallInfo } from './upstream-errors.js';
 export { createOpenAICompatible, OPENAI_BASE_URL, type OpenAICompatibleOptions } from './providers/openai-compatible.js';
 export { createAnthropic, ANTHROPIC_BASE_URL, type AnthropicOptions } from './providers/anthropic.js';
-export type { FetchFunction } from './providers/http.js';
+export { defaultDispatcher, type Dispatcher } from './providers/http.js';
 export { parseModelString, MODEL_STRING_FORMS, URL_PROVIDER, type ParsedModelString } from './model-string.js';
 export { PROVIDER_PRESETS, type Env, type ProviderPreset } from './presets.js';
 export { createProviderRouter, type ProviderRouter, type ProviderRouterOptions, type ResolvedTarget, type RouterCallContext } from './router.js';

@@ -8,7 +8,7 @@ import { parseModelString, URL_PROVIDER, type ParsedModelString } from './model-
 import { PROVIDER_PRESETS, type Env } from './presets.js';
 import type { Provider } from './provider.js';
 import { createAnthropic } from './providers/anthropic.js';
-import type { FetchFunction } from './providers/http.js';
+import type { Dispatcher } from './providers/http.js';
 import { createOpenAICompatible } from './providers/openai-compatible.js';
 import type { EmbeddingRequest, EmbeddingResponse, ModelRequest, ModelResponse, ResponseMeta, StreamEvent } from './types.js';
 
@@ -17,8 +17,8 @@ export interface ProviderRouterOptions {
   providers?: Record<string, Provider>;
   /** Where keys and base URLs are read, at call time. Default `process.env`. */
   env?: Env;
-  /** Passed to the built-in providers (e.g. a fetch with a custom dispatcher). */
-  fetch?: FetchFunction;
+  /** The undici dispatcher the built-in providers send through (e.g. a ProxyAgent). Default: the shared keep-alive pool. */
+  dispatcher?: Dispatcher;
 }
 
 /** What the router needs from a call's context: structurally the pipeline's CallContext. */
@@ -83,8 +83,8 @@ export function createProviderRouter(options: ProviderRouterOptions = {}): Provi
     const query = preset.query?.(env);
     return cached(`${name}\u0000${baseURL}\u0000${apiKey ?? ''}\u0000${query ? JSON.stringify(query) : ''}`, () =>
       preset.api === 'anthropic'
-        ? createAnthropic({ name, baseURL, apiKey, fetch: options.fetch })
-        : createOpenAICompatible({ name, baseURL, apiKey, apiKeyHeader: preset.apiKeyHeader, query, fetch: options.fetch }),
+        ? createAnthropic({ name, baseURL, apiKey, dispatcher: options.dispatcher })
+        : createOpenAICompatible({ name, baseURL, apiKey, apiKeyHeader: preset.apiKeyHeader, query, dispatcher: options.dispatcher }),
     );
   }
 
@@ -105,7 +105,7 @@ export function createProviderRouter(options: ProviderRouterOptions = {}): Provi
     const parsed = parse(model);
     if (parsed.provider === URL_PROVIDER && parsed.baseURL) {
       const baseURL = parsed.baseURL;
-      const provider = cached(`${URL_PROVIDER}\u0000${baseURL}\u0000`, () => createOpenAICompatible({ name: URL_PROVIDER, baseURL, fetch: options.fetch }));
+      const provider = cached(`${URL_PROVIDER}\u0000${baseURL}\u0000`, () => createOpenAICompatible({ name: URL_PROVIDER, baseURL, dispatcher: options.dispatcher }));
       return { provider, model: parsed.model, target: model };
     }
     const provider = custom[parsed.provider] ?? presetProvider(parsed.provider, model);

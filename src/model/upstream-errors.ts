@@ -105,11 +105,12 @@ export function abortError(info: UpstreamCallInfo, signal: AbortSignal | undefin
   });
 }
 
-/** fetch() rejected: an abort when the signal fired, otherwise a connection failure (retryable). */
+/** The request rejected: an abort when the signal fired, otherwise a connection failure (retryable). */
 export function fetchError(info: UpstreamCallInfo, error: unknown, signal: AbortSignal | undefined): SextantError {
   if (error instanceof SextantError) return error;
   if (signal?.aborted) return abortError(info, signal, error);
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  // fetch wraps the socket error in `cause`; undici's request API throws it as is.
+  const cause = (error as { cause?: { code?: string; message?: string } })?.cause ?? (error as { code?: string; message?: string });
   const detail = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
   return new SextantError('NETWORK_ERROR', scrubSecret(`Could not reach ${info.provider}: ${detail}`, info.apiKey), {
     cause: error,

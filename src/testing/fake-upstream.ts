@@ -47,6 +47,8 @@ export interface FakeUpstream {
   readonly clientClosedCount: number;
   /** Requests answered or in progress. */
   readonly requestCount: number;
+  /** TCP connections accepted: fewer than requests when clients keep connections alive. */
+  readonly connectionCount: number;
   /** Appends answers to the script. */
   enqueue(...responses: FakeResponse[]): void;
   /** Empties the script, the recorded requests and the counters. */
@@ -80,6 +82,7 @@ export async function createFakeUpstream(options: FakeUpstreamOptions = {}): Pro
   const record = options.record ?? true;
   let clientClosedCount = 0;
   let requestCount = 0;
+  let connectionCount = 0;
 
   function nextResponse(request: FakeRequest): FakeResponse {
     return script.shift() ?? options.respond?.(request) ?? { text: `Echo: ${lastUserText(request.body)}` };
@@ -151,6 +154,7 @@ export async function createFakeUpstream(options: FakeUpstreamOptions = {}): Pro
       });
     });
   });
+  server.on('connection', () => connectionCount++);
   server.keepAliveTimeout = 60_000;
 
   await new Promise<void>((resolve, reject) => {
@@ -168,12 +172,16 @@ export async function createFakeUpstream(options: FakeUpstreamOptions = {}): Pro
     get requestCount() {
       return requestCount;
     },
+    get connectionCount() {
+      return connectionCount;
+    },
     enqueue: (...responses) => void script.push(...responses),
     reset() {
       script.length = 0;
       requests.length = 0;
       clientClosedCount = 0;
       requestCount = 0;
+      connectionCount = 0;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -5,7 +5,7 @@ import type { Provider, ProviderCallOptions } from '../provider.js';
 import type { ModelRequest, ModelResponse, StreamEvent } from '../types.js';
 import { abortError, streamInterruptedError, type UpstreamCallInfo } from '../upstream-errors.js';
 import { AnthropicStreamAssembler, messageFromAnthropic, requestToAnthropic, type AnthropicStreamEvent, type WireAnthropicMessage } from './anthropic-wire.js';
-import { parseChunk, postJson, readJson, readSse, type FetchFunction } from './http.js';
+import { parseChunk, postJson, readJson, readSse, type Dispatcher } from './http.js';
 
 export interface AnthropicOptions {
   /** Name used in model strings, errors and traces. Default `anthropic`. */
@@ -19,19 +19,20 @@ export interface AnthropicOptions {
   defaultMaxTokens?: number;
   /** Extra headers on every call (e.g. `anthropic-beta`). */
   headers?: Record<string, string>;
-  fetch?: FetchFunction;
+  /** The undici dispatcher calls go through (a ProxyAgent, a Pool with other limits). Default: the shared keep-alive pool. */
+  dispatcher?: Dispatcher;
 }
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 
 export function createAnthropic(options: AnthropicOptions = {}): Provider {
   const name = options.name ?? 'anthropic';
-  const url = `${(options.baseURL ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '')}/v1/messages`;
+  const url = new URL(`${(options.baseURL ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '')}/v1/messages`);
   const headers: Record<string, string> = { 'anthropic-version': options.version ?? DEFAULTS.providers.anthropicVersion, ...options.headers };
   if (options.apiKey) headers['x-api-key'] = options.apiKey;
   const maxTokens = options.defaultMaxTokens ?? DEFAULTS.providers.anthropicMaxTokens;
   const info: UpstreamCallInfo = { provider: name, apiKey: options.apiKey };
-  const post = (body: unknown, signal: AbortSignal | undefined) => postJson({ ...info, url, headers, body, signal, fetch: options.fetch });
+  const post = (body: unknown, signal: AbortSignal | undefined) => postJson({ ...info, url, headers, body, signal, dispatcher: options.dispatcher });
 
   async function generate(request: ModelRequest, callOptions?: ProviderCallOptions): Promise<ModelResponse> {
     const signal = callOptions?.signal;
@@ -46,12 +47,13 @@ export function createAnthropic(options: AnthropicOptions = {}): Provider {
   async function* stream(request: ModelRequest, callOptions?: ProviderCallOptions): AsyncGenerator<StreamEvent> {
     const signal = callOptions?.signal;
     const response = await post({ ...requestToAnthropic(request, name, maxTokens), stream: true }, signal);
-    if (!response.body) throw streamInterruptedError(info, 'the response has no body', { outputSent: false, chunks: 0 });
     const assembler = new AnthropicStreamAssembler(request);
     const state = { outputSent: false, chunks: 0, upstreamType: undefined as string | undefined };
     const events: StreamEvent[] = [];
     try {
       for await (const sse of readSse(response.body)) {
+        // Read on to the end of the body after message_stop (as Anthropic's own client does), so the connection goes back to the pool.
+        if (assembler.done) continue;
         state.chunks++;
         const event = parseChunk<AnthropicStreamEvent>(sse.data);
         if (event.type === 'error') {
@@ -65,7 +67,6 @@ export function createAnthropic(options: AnthropicOptions = {}): Provider {
           yield out;
         }
         events.length = 0;
-        if (assembler.done) break;
       }
     } catch (error) {
       if (signal?.aborted) throw abortError(info, signal, error);

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { readSse, type SseEvent } from './http.js';
+import { Readable } from 'node:stream';
+import { Agent, buildConnector } from 'undici';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createFakeUpstream, type FakeUpstream } from '../../testing/index.js';
+import { createOpenAICompatible } from './openai-compatible.js';
+import { postJson, readSse, type SseEvent } from './http.js';
 
 function body(...parts: string[]): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
@@ -11,7 +15,7 @@ function body(...parts: string[]): ReadableStream<Uint8Array> {
   });
 }
 
-async function events(stream: ReadableStream<Uint8Array>): Promise<SseEvent[]> {
+async function events(stream: AsyncIterable<Uint8Array>): Promise<SseEvent[]> {
   const out: SseEvent[] = [];
   for await (const event of readSse(stream)) out.push(event);
   return out;
@@ -55,5 +59,71 @@ describe('readSse', () => {
     });
     for await (const _ of readSse(stream)) break;
     expect(cancelled).toBe(true);
+  });
+});
+
+describe('readSse over a Node stream (what the undici transport hands it)', () => {
+  it('reads events split across chunks', async () => {
+    const stream = Readable.from([Buffer.from('data: {"a"'), Buffer.from(':1}\r\n\r\nevent: end\ndata: x\n\n')]);
+    expect(await events(stream)).toEqual([
+      { event: undefined, data: '{"a":1}' },
+      { event: 'end', data: 'x' },
+    ]);
+  });
+
+  it('destroys the stream when the consumer stops early', async () => {
+    const stream = new Readable({
+      read() {
+        this.push(Buffer.from('data: more\n\n'));
+      },
+    });
+    for await (const _ of readSse(stream)) break;
+    expect(stream.destroyed).toBe(true);
+  });
+});
+
+describe('the transport: a keep-alive pool per origin', () => {
+  let upstream: FakeUpstream;
+  beforeAll(async () => {
+    upstream = await createFakeUpstream({});
+  });
+  afterAll(() => upstream.close());
+  beforeEach(() => upstream.reset());
+  const ask = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Hi' }] };
+
+  it('sends plain calls and whole streams over one reused connection', async () => {
+    const provider = createOpenAICompatible({ baseURL: `${upstream.url}/v1` });
+    // The pool marks a connection free just after the body ends: a turn of the event loop between calls lets the next one take it.
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 3; i++) {
+      await provider.generate(ask);
+      await turn();
+      for await (const _ of provider.stream(ask));
+      await turn();
+    }
+    expect(upstream.requestCount).toBe(6);
+    expect(upstream.connectionCount).toBe(1);
+  });
+
+  it('sends through the dispatcher it is given', async () => {
+    let connects = 0;
+    const connect = buildConnector({});
+    const dispatcher = new Agent({
+      connect: (options, callback) => {
+        connects++;
+        connect(options, callback);
+      },
+    });
+    const provider = createOpenAICompatible({ baseURL: `${upstream.url}/v1`, dispatcher });
+    await provider.generate(ask);
+    await new Promise((resolve) => setImmediate(resolve));
+    await provider.generate(ask);
+    expect(connects).toBe(1);
+    await dispatcher.close();
+  });
+
+  it('maps a refused connection to a retryable NETWORK_ERROR naming the socket error', async () => {
+    const failure = postJson({ provider: 'local', url: new URL('http://127.0.0.1:1/v1/chat/completions'), headers: {}, body: {} });
+    await expect(failure).rejects.toMatchObject({ code: 'NETWORK_ERROR', retryable: true, context: { provider: 'local', networkCode: 'ECONNREFUSED' } });
   });
 });

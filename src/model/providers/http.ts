@@ -1,50 +1,87 @@
 /**
- * The one place providers touch the network: POST a JSON body, map failures to SextantError,
- * read JSON or SSE back. The caller's AbortSignal goes to fetch, so aborting closes the connection.
+ * The one place providers touch the network: POST a JSON body over undici's request API and a
+ * keep-alive connection pool, map failures to SextantError, read JSON or SSE back. The caller's
+ * AbortSignal goes to the request, so aborting closes the connection.
  */
+import { Agent, type Dispatcher } from 'undici';
+import { DEFAULTS } from '../../defaults.js';
 import { SextantError } from '../../errors.js';
 import { abortError, badResponseError, fetchError, upstreamHttpError, type UpstreamCallInfo } from '../upstream-errors.js';
 
-export type FetchFunction = typeof globalThis.fetch;
+export type { Dispatcher } from 'undici';
+
+/** A 2xx upstream response: the body is a Node stream (async-iterable bytes, `.text()`). */
+export type UpstreamResponse = Dispatcher.ResponseData;
+
+let sharedDispatcher: Dispatcher | undefined;
+
+/**
+ * The process-wide pool providers send through unless given their own dispatcher: one keep-alive
+ * pool per origin (undici's Agent), shared by every provider, so calls to one upstream reuse
+ * warm connections whichever provider instance or route makes them.
+ */
+export function defaultDispatcher(): Dispatcher {
+  const settings = DEFAULTS.providers.http;
+  sharedDispatcher ??= new Agent({
+    connections: settings.connectionsPerOrigin,
+    pipelining: settings.pipelining,
+    keepAliveTimeout: settings.keepAliveTimeoutMs,
+    connect: { timeout: settings.connectTimeoutMs },
+  });
+  return sharedDispatcher;
+}
 
 export interface PostOptions extends UpstreamCallInfo {
-  url: string;
+  url: URL;
   headers: Record<string, string>;
   body: unknown;
   signal?: AbortSignal;
-  fetch?: FetchFunction;
+  /** Default: defaultDispatcher(). */
+  dispatcher?: Dispatcher;
+}
+
+/** Response headers as a Headers object (error paths only: Retry-After parsing). */
+function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else if (value !== undefined) headers.append(name, value);
+  }
+  return headers;
 }
 
 /** POSTs JSON and returns the response when it is 2xx; any other outcome is thrown as a SextantError. */
-export async function postJson(options: PostOptions): Promise<Response> {
-  const doFetch = options.fetch ?? globalThis.fetch;
-  if (options.signal?.aborted) throw abortError(options, options.signal);
-  let response: Response;
+export async function postJson(options: PostOptions): Promise<UpstreamResponse> {
+  const { signal } = options;
+  if (signal?.aborted) throw abortError(options, signal);
+  let response: UpstreamResponse;
   try {
-    response = await doFetch(options.url, {
+    response = await (options.dispatcher ?? defaultDispatcher()).request({
+      origin: options.url.origin,
+      path: options.url.pathname + options.url.search,
       method: 'POST',
       headers: { 'content-type': 'application/json', ...options.headers },
       body: JSON.stringify(options.body),
-      signal: options.signal,
+      signal,
     });
   } catch (error) {
-    throw fetchError(options, error, options.signal);
+    throw fetchError(options, error, signal);
   }
-  if (response.ok) return response;
+  if (response.statusCode >= 200 && response.statusCode < 300) return response;
   let text = '';
   try {
-    text = await response.text();
+    text = await response.body.text();
   } catch (error) {
-    if (options.signal?.aborted) throw abortError(options, options.signal, error);
+    if (signal?.aborted) throw abortError(options, signal, error);
   }
-  throw upstreamHttpError(options, response.status, response.headers, text);
+  throw upstreamHttpError(options, response.statusCode, toHeaders(response.headers), text);
 }
 
 /** Reads a whole JSON body; a body that is not JSON is UPSTREAM_BAD_RESPONSE. */
-export async function readJson<T>(response: Response, info: UpstreamCallInfo, signal?: AbortSignal): Promise<T> {
+export async function readJson<T>(response: UpstreamResponse, info: UpstreamCallInfo, signal?: AbortSignal): Promise<T> {
   let text: string;
   try {
-    text = await response.text();
+    text = await response.body.text();
   } catch (error) {
     if (signal?.aborted) throw abortError(info, signal, error);
     throw fetchError(info, error, signal);
@@ -63,44 +100,36 @@ export interface SseEvent {
 }
 
 /**
- * Parses a Server-Sent Events body. Yields complete events only; an event cut off by the end
- * of the body is dropped (the caller decides from its own terminal marker whether the stream
- * ended cleanly). Cancels the body when the consumer stops early, which closes the connection.
+ * Parses a Server-Sent Events body (a Node stream or a web ReadableStream: any async iterable of
+ * bytes). Yields complete events only; an event cut off by the end of the body is dropped (the
+ * caller decides from its own terminal marker whether the stream ended cleanly). A consumer that
+ * stops early ends the iteration of the body, which destroys it and closes the connection.
  */
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
-  const reader = body.getReader();
+export async function* readSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   let buffer = '';
   let event: string | undefined;
   let data: string[] = [];
-  let finished = false;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) {
-        finished = true;
-        return;
+  for await (const bytes of body) {
+    buffer += decoder.decode(bytes, { stream: true });
+    let start = 0;
+    let newline: number;
+    while ((newline = buffer.indexOf('\n', start)) !== -1) {
+      const end = newline > start && buffer.charCodeAt(newline - 1) === 13 ? newline - 1 : newline;
+      const line = buffer.slice(start, end);
+      start = newline + 1;
+      if (line === '') {
+        if (data.length > 0) yield { event, data: data.length === 1 ? data[0] : data.join('\n') };
+        event = undefined;
+        data = [];
+      } else if (line.startsWith('data:')) {
+        data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
+      } else if (line.startsWith('event:')) {
+        event = line.slice(6).trim();
       }
-      buffer += decoder.decode(value, { stream: true });
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) !== -1) {
-        let line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        if (line.endsWith('\r')) line = line.slice(0, -1);
-        if (line === '') {
-          if (data.length > 0) yield { event, data: data.join('\n') };
-          event = undefined;
-          data = [];
-        } else if (line.startsWith('data:')) {
-          data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
-        } else if (line.startsWith('event:')) {
-          event = line.slice(6).trim();
-        }
-        // Comments (`:`), `id:` and `retry:` lines carry nothing the providers use.
-      }
+      // Comments (`:`), `id:` and `retry:` lines carry nothing the providers use.
     }
-  } finally {
-    if (!finished) await reader.cancel().catch(() => undefined);
+    buffer = buffer.slice(start);
   }
 }
 

@@ -6,7 +6,7 @@ import { SextantError, isSextantError } from '../../errors.js';
 import type { Provider, ProviderCallOptions } from '../provider.js';
 import type { EmbeddingRequest, EmbeddingResponse, ModelRequest, ModelResponse, StreamEvent } from '../types.js';
 import { abortError, streamInterruptedError, type UpstreamCallInfo } from '../upstream-errors.js';
-import { parseChunk, postJson, readJson, readSse, type FetchFunction } from './http.js';
+import { parseChunk, postJson, readJson, readSse, type Dispatcher } from './http.js';
 import { ChunkAssembler, completionFromWire, requestToWire, type WireChunk, type WireCompletion } from './openai-wire.js';
 
 export interface OpenAICompatibleOptions {
@@ -22,7 +22,8 @@ export interface OpenAICompatibleOptions {
   headers?: Record<string, string>;
   /** Query parameters on every call (Azure: `{ 'api-version': '2024-10-21' }`). */
   query?: Record<string, string>;
-  fetch?: FetchFunction;
+  /** The undici dispatcher calls go through (a ProxyAgent, a Pool with other limits). Default: the shared keep-alive pool. */
+  dispatcher?: Dispatcher;
 }
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
@@ -43,12 +44,12 @@ export function createOpenAICompatible(options: OpenAICompatibleOptions = {}): P
     else headers.authorization = `Bearer ${options.apiKey}`;
   }
   const info: UpstreamCallInfo = { provider: name, apiKey: options.apiKey };
-  const post = (path: string, body: unknown, signal: AbortSignal | undefined) =>
-    postJson({ ...info, url: `${base}${path}${query}`, headers, body, signal, fetch: options.fetch });
+  const urls = { chat: new URL(`${base}/chat/completions${query}`), embeddings: new URL(`${base}/embeddings${query}`) };
+  const post = (url: URL, body: unknown, signal: AbortSignal | undefined) => postJson({ ...info, url, headers, body, signal, dispatcher: options.dispatcher });
 
   async function generate(request: ModelRequest, callOptions?: ProviderCallOptions): Promise<ModelResponse> {
     const signal = callOptions?.signal;
-    const response = await post('/chat/completions', requestToWire(request, name), signal);
+    const response = await post(urls.chat, requestToWire(request, name), signal);
     const wire = await readJson<WireCompletion>(response, info, signal);
     try {
       return completionFromWire(wire, request.model);
@@ -60,17 +61,18 @@ export function createOpenAICompatible(options: OpenAICompatibleOptions = {}): P
   async function* stream(request: ModelRequest, callOptions?: ProviderCallOptions): AsyncGenerator<StreamEvent> {
     const signal = callOptions?.signal;
     const body = { ...requestToWire(request, name), stream: true, stream_options: { include_usage: true } };
-    const response = await post('/chat/completions', body, signal);
-    if (!response.body) throw streamInterruptedError(info, 'the response has no body', { outputSent: false, chunks: 0 });
+    const response = await post(urls.chat, body, signal);
     const assembler = new ChunkAssembler(request.model);
     const state = { outputSent: false, chunks: 0, upstreamType: undefined as string | undefined };
     const events: StreamEvent[] = [];
     let done = false;
     try {
       for await (const sse of readSse(response.body)) {
+        // Read on to the end of the body after [DONE] (as OpenAI's own client does), so the connection goes back to the pool.
+        if (done) continue;
         if (sse.data === '[DONE]') {
           done = true;
-          break;
+          continue;
         }
         state.chunks++;
         const chunk = parseChunk<WireChunk>(sse.data);
@@ -102,7 +104,7 @@ export function createOpenAICompatible(options: OpenAICompatibleOptions = {}): P
     const signal = callOptions?.signal;
     const body: Record<string, unknown> = { model: request.model, input: request.input, encoding_format: 'float' };
     if (request.dimensions !== undefined) body.dimensions = request.dimensions;
-    const response = await post('/embeddings', body, signal);
+    const response = await post(urls.embeddings, body, signal);
     const wire = await readJson<WireEmbeddings>(response, info, signal);
     if (!Array.isArray(wire.data) || wire.data.length !== request.input.length) {
       throw new SextantError('UPSTREAM_BAD_RESPONSE', `${name} returned ${wire.data?.length ?? 'no'} embeddings for ${request.input.length} inputs`, {
