@@ -7,11 +7,11 @@
  * A stream falls back only while nothing beyond `start` has reached the caller.
  */
 import { SextantError, toSextantError, type ErrorCode } from '../errors.js';
-import type { EmbeddingRequest, ModelRequest, ResponseMeta, StreamEvent } from '../model/types.js';
+import type { EmbeddingRequest, ModelRequest, ModelResponse, ResponseMeta, StreamEvent } from '../model/types.js';
 import { annotate } from './annotate.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { CallContext, Middleware } from './middleware.js';
-import { newRelayState, relayAttempt } from './stream-relay.js';
+import { newRelayState, relayEvent, startAttempt } from './stream-relay.js';
 
 /**
  * The target, not the request, is at fault: another model or provider may answer. Not
@@ -170,7 +170,9 @@ export function fallback(options: FallbackOptions = {}): Middleware {
       }
       try {
         const events = next(target === request.model ? request : { ...request, model: target }, context);
-        yield* relayAttempt(events, state, (response) => settleMeta(response.meta, target, failures, attempts));
+        startAttempt(state);
+        const onFinish = (response: ModelResponse) => settleMeta(response.meta, target, failures, attempts);
+        for await (const event of events) if (relayEvent(event, state, onFinish)) yield event;
         return;
       } catch (thrown) {
         last = toSextantError(thrown);

@@ -6,11 +6,11 @@
  */
 import { DEFAULTS } from '../defaults.js';
 import { SextantError, toSextantError, type ErrorCode } from '../errors.js';
-import type { ResponseMeta } from '../model/types.js';
+import type { ModelResponse, ResponseMeta } from '../model/types.js';
 import { annotate } from './annotate.js';
 import type { CallContext, Middleware } from './middleware.js';
 import { sleep } from './signals.js';
-import { newRelayState, relayAttempt } from './stream-relay.js';
+import { newRelayState, relayEvent, startAttempt } from './stream-relay.js';
 
 export interface RetryEvent {
   /** The attempt that failed (1 = the first call). */
@@ -124,7 +124,9 @@ export function retry(options: RetryOptions = {}): Middleware {
       const state = newRelayState();
       for (let attempt = 1; ; attempt++) {
         try {
-          yield* relayAttempt(next(request, context), state, (response) => record(response, attempt, retries));
+          startAttempt(state);
+          const onFinish = (response: ModelResponse) => record(response, attempt, retries);
+          for await (const event of next(request, context)) if (relayEvent(event, state, onFinish)) yield event;
           return;
         } catch (thrown) {
           await failOrWait(thrown, attempt, request.model, context, retries, state.outputSent ? { outputSent: true } : undefined);

@@ -14,22 +14,25 @@ export function newRelayState(): RelayState {
   return { startSent: false, outputSent: false };
 }
 
-/** Passes one attempt's events on, dropping the repeated `start` of a later attempt; `onFinish` may fill the response's meta. */
-export async function* relayAttempt(
-  events: AsyncIterable<StreamEvent>,
-  state: RelayState,
-  onFinish: (response: ModelResponse) => void,
-): AsyncGenerator<StreamEvent> {
+/** Starts a new attempt: nothing of it has been handed on yet. */
+export function startAttempt(state: RelayState): void {
   state.outputSent = false;
-  for await (const event of events) {
-    if (event.type === 'start') {
-      if (state.startSent) continue;
-      state.startSent = true;
-    } else if (event.type === 'finish') {
-      onFinish(event.response);
-    } else {
-      state.outputSent = true;
-    }
-    yield event;
+}
+
+/**
+ * Whether to pass one event of the current attempt on: not the repeated `start` of a later
+ * attempt. `onFinish` may fill the finish event's response meta. A function the caller's own
+ * loop calls, not a generator wrapped around the attempt: each generator layer costs every
+ * event of every stream a resume and a promise.
+ */
+export function relayEvent(event: StreamEvent, state: RelayState, onFinish: (response: ModelResponse) => void): boolean {
+  if (event.type === 'start') {
+    if (state.startSent) return false;
+    state.startSent = true;
+  } else if (event.type === 'finish') {
+    onFinish(event.response);
+  } else {
+    state.outputSent = true;
   }
+  return true;
 }

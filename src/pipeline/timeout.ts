@@ -33,7 +33,7 @@ async function raceGenerate<T>(context: CallContext, ms: number, scope: Scope, c
   const deadline = new Deadline(context.signal);
   deadline.arm(ms, timeoutError(scope, scope, ms));
   try {
-    return await Promise.race([call({ ...context, signal: deadline.signal }), deadline.expired]);
+    return await deadline.race(call({ ...context, signal: deadline.signal }));
   } catch (error) {
     // Whatever the code below threw once its signal fired (an AbortError, a reset socket), the cause is the timeout.
     if (deadline.signal.aborted) throw abortReasonError(deadline.signal);
@@ -66,7 +66,7 @@ async function* raceStream(
   let finished = false;
   try {
     for (;;) {
-      const result = await Promise.race([iterator.next(), deadline.expired]);
+      const result = await deadline.race(iterator.next());
       if (result.done) {
         finished = true;
         return;
