@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent, defineTool } from '../src/agent/index.js';
-import { defineCheck } from '../src/checks/index.js';
+import { defineCheck, unmarkUntrusted } from '../src/checks/index.js';
 import { scriptedModel } from '../src/model/providers/scripted.js';
 
 /** A check that passes only answers citing the order id the tool returned. */
@@ -71,7 +71,11 @@ describe('checks in the run loop', () => {
     const leaky = defineTool({ name: 'config', description: 'c', input: z.object({}), execute: () => 'key=sk-abc123' });
     const model = scriptedModel({ replies: [{ toolCalls: [{ name: 'config' }] }, { text: 'configured' }] });
     const result = await defineAgent({ model, tools: [leaky], checks: [redact, final] }).run('show config');
-    expect(model.requests[1].messages.at(-1)).toMatchObject({ role: 'tool', content: 'key=[key]' });
+    // The model gets the fixed text, marked as untrusted tool output.
+    const toolMessage = model.requests[1].messages.at(-1)!;
+    expect(toolMessage.role).toBe('tool');
+    expect(String(toolMessage.content)).toMatch(/^<untrusted-content id="[0-9a-f]{12}" source="tool config">/);
+    expect(unmarkUntrusted(String(toolMessage.content))).toBe('key=[key]');
     expect(seen).toEqual(['configured']);
     expect(result.checks.map((c) => [c.check, c.action])).toEqual([['no-secrets', 'fix'], ['final-len', 'none']]);
   });

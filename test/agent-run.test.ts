@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent, defineTool, type AgentEvent } from '../src/agent/index.js';
 import { scriptedModel } from '../src/model/providers/scripted.js';
+import { unmarkUntrusted } from '../src/checks/index.js';
+import { UNTRUSTED_CONTENT_POLICY } from '../src/security/index.js';
 
 const weather = defineTool({
   name: 'get_weather',
@@ -24,10 +26,12 @@ describe('agent run', () => {
     expect(result.steps).toHaveLength(2);
     expect(result.steps[0].toolResults[0]).toMatchObject({ name: 'get_weather', content: '{"city":"Paris","tempC":18}', isError: false });
     expect(result.usage.totalTokens).toBeGreaterThan(0);
-    // The second request carries the system prompt, the tool call and its result.
+    // The second request carries the system prompt (the instructions, then the policy for untrusted content), the tool call and its result, marked as untrusted.
     const second = model.requests[1];
     expect(second.messages[0]).toEqual({ role: 'system', content: 'Be brief.' });
-    expect(second.messages.at(-1)).toMatchObject({ role: 'tool', toolCallId: 'call_0_0', content: '{"city":"Paris","tempC":18}' });
+    expect(second.messages[1]).toEqual({ role: 'system', content: UNTRUSTED_CONTENT_POLICY });
+    expect(second.messages.at(-1)).toMatchObject({ role: 'tool', toolCallId: 'call_0_0' });
+    expect(unmarkUntrusted(String(second.messages.at(-1)!.content))).toBe('{"city":"Paris","tempC":18}');
     expect(second.tools?.[0]).toMatchObject({ name: 'get_weather', parameters: { type: 'object', required: ['city'] } });
   });
 

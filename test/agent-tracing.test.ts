@@ -47,7 +47,8 @@ describe('tracing', () => {
     });
     expect(second.attributes[ATTR.DECISION_CHOICE]).toEqual({ type: 'answer', text: 'Use the reset link (article 12).' });
     expect(second.attributes[ATTR.DECISION_SOURCES]).toEqual([{ kind: 'tool_result', id: 'call_0_0', title: 'kb_search' }]);
-    expect((second.attributes[ATTR.DECISION_MESSAGES] as unknown[]).length).toBe(3);
+    // The policy for untrusted content (a system message), the question, the tool call and its result.
+    expect((second.attributes[ATTR.DECISION_MESSAGES] as unknown[]).length).toBe(4);
 
     const tool = byKind('tool')[0];
     expect(tool.attributes).toMatchObject({ [ATTR.TOOL_NAME]: 'kb_search', [ATTR.TOOL_INPUT]: { q: 'reset password' }, [ATTR.TOOL_IS_ERROR]: false });

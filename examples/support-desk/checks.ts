@@ -12,16 +12,6 @@ interface Answer {
   handoff: boolean;
 }
 
-/** The customer's question: the last user message that is not a check's or the schema's re-ask. */
-function questionOf(ctx: CheckContext): string {
-  for (let i = ctx.messages.length - 1; i >= 0; i--) {
-    const m = ctx.messages[i];
-    const text = m.role === 'user' && typeof m.content === 'string' ? m.content : '';
-    if (text && !text.startsWith('Your previous answer failed') && !text.startsWith('Your answer is not valid')) return text;
-  }
-  return ctx.question;
-}
-
 function answerOf(ctx: CheckContext): Answer | undefined {
   const output = ctx.answer.output as Answer | undefined;
   return output && typeof output === 'object' && typeof output.answer === 'string' ? output : undefined;
@@ -37,14 +27,14 @@ export function supportDeskChecks(): Check[] {
         const answer = answerOf(ctx);
         // Handing over to a person states no facts: there is nothing to ground.
         if (answer?.handoff) return { pass: true, reason: 'handed over to a person' };
-        return gradeGroundedness({ answer: answer?.answer ?? ctx.answer.text, documents: ctx.documents, question: questionOf(ctx), model: ctx.model, modelName: ctx.modelName, signal: ctx.signal });
+        return gradeGroundedness({ answer: answer?.answer ?? ctx.answer.text, documents: ctx.documents, question: ctx.question, model: ctx.model, modelName: ctx.modelName, signal: ctx.signal });
       },
     }),
     defineCheck({
       name: 'relevance',
       stage: 'answer',
       onFail: 'reask',
-      run: (ctx) => gradeRelevance({ question: questionOf(ctx), answer: answerOf(ctx)?.answer ?? ctx.answer.text, model: ctx.model, modelName: ctx.modelName, signal: ctx.signal }),
+      run: (ctx) => gradeRelevance({ question: ctx.question, answer: answerOf(ctx)?.answer ?? ctx.answer.text, model: ctx.model, modelName: ctx.modelName, signal: ctx.signal }),
     }),
     defineCheck({
       name: 'citations',

@@ -13,7 +13,8 @@ import type { Tracer } from '../trace/tracer.js';
 import type { ContextPolicy } from './context-window.js';
 import { emptyLoopState, resolveLoopOptions, type LoopDetectorOptions } from './loop-detector.js';
 import { resolveModel } from './resolve-model.js';
-import { executeRun, type AgentCore } from './run-loop.js';
+import { executeRun, lastUserText, type AgentCore } from './run-loop.js';
+import { resolveUntrustedOptions, type UntrustedContentOptions } from './untrusted.js';
 import { parseRunState, RUN_STATE_VERSION } from './run-state.js';
 import type { CheckpointStore, SessionStore } from './stores.js';
 import type { AgentEvent, ApprovalDecision, Limits, RunResult, RunState } from './types.js';
@@ -51,6 +52,13 @@ export interface AgentOptions<Output = string> {
   repairs?: { output?: number; toolArguments?: number };
   /** Sampling settings passed on every model call. */
   request?: Partial<Pick<ModelRequest, 'temperature' | 'topP' | 'maxTokens' | 'seed' | 'providerOptions'>>;
+  /**
+   * Prompt-injection defences on the output of every tool not declared `trusted`: the detector's
+   * settings and its action, `flag` (default, DEFAULTS.security.injection.action), `strip` or
+   * `block`. The output reaches the model inside untrusted-content markers, and the agent's
+   * system prompt says how to treat marked content.
+   */
+  untrustedContent?: UntrustedContentOptions;
 }
 
 export interface RunOptions {
@@ -80,7 +88,10 @@ export interface Agent<Output = string> {
   readonly name: string;
   run(input: string | Message[], options?: RunOptions): Promise<RunResult<Output>>;
   stream(input: string | Message[], options?: RunOptions): AgentStream<Output>;
-  /** Continues a run from its state (`result.state`, or a run id saved in the agent's checkpoint store). */
+  /**
+   * Continues a run from its state (`result.state`, or a run id saved in the agent's checkpoint
+   * store). A completed run is final: resuming it returns its recorded result and calls nothing.
+   */
   resume(from: RunState | string, options?: ResumeOptions): Promise<RunResult<Output>>;
 }
 
@@ -139,6 +150,7 @@ export function defineAgent<Output = string>(options: AgentOptions<Output>): Age
     maxParallelTools: options.maxParallelTools ?? d.maxParallelTools,
     repairs: { output: options.repairs?.output ?? d.maxOutputRepairs, toolArguments: options.repairs?.toolArguments ?? d.maxToolCallRepairs },
     request: options.request ?? {},
+    untrustedContent: resolveUntrustedOptions(options.untrustedContent),
   };
 
   async function newState(input: string | Message[], runOptions: RunOptions): Promise<RunState> {
@@ -155,6 +167,7 @@ export function defineAgent<Output = string>(options: AgentOptions<Output>): Age
       agent: core.name,
       ...(runOptions.session ? { sessionId: runOptions.session } : {}),
       metadata: runOptions.metadata ?? {},
+      question: lastUserText(inputMessages),
       messages: [...history, ...inputMessages],
       steps: [],
       usage: emptyUsage(),

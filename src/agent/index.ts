@@ -1,6 +1,7 @@
 /** The agent runtime: defineAgent, the run loop's result and event types, stop reasons, stores, the loop detector. */
 export { defineAgent, type Agent, type AgentOptions, type AgentStream, type ResumeOptions, type RunOptions } from './define-agent.js';
-export { defineTool, ToolRetryRequest, type Tool, type ToolContext, type ToolDefinition } from '../tools/index.js';
+export { defineTool, ToolRetryRequest, type Tool, type ToolContext, type ToolDefinition, type ToolDocument } from '../tools/index.js';
+export type { UntrustedContentOptions } from './untrusted.js';
 export {
   STOP_REASONS,
   type AgentEvent,
@@ -11,6 +12,7 @@ export {
   type RunState,
   type StepRecord,
   type StopReason,
+  type ToolInjectionVerdict,
   type ToolResultRecord,
 } from './types.js';
 export { approve, reject, argsHash } from './approvals.js';

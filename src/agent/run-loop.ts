@@ -7,15 +7,18 @@ import type { Check, CheckContext, CheckDocument, CheckRecord } from '../checks/
 import { isFailure, runCheck } from '../checks/run-check.js';
 import type { Tool, ToolLogger } from '../tools/define-tool.js';
 import type { Tracer } from '../trace/tracer.js';
+import { UNTRUSTED_CONTENT_POLICY, type InjectionAction } from '../security/injection.js';
+import { markUntrusted } from '../checks/untrusted.js';
 import type { CheckpointStore, SessionStore } from './stores.js';
 import { DEFAULTS } from '../defaults.js';
 import { canonicalJson, correctiveMessage, hashText, normalizeError, observeStep, type LoopDetectorOptions, type LoopEvidence } from './loop-detector.js';
 import { dropOldest, fits, summaryPrompt, SUMMARY_PREFIX, type ContextPolicy } from './context-window.js';
 import { parseToolArguments, runTool } from './run-tool.js';
+import { guardToolResult, type UntrustedContentOptions } from './untrusted.js';
 import { argsHash } from './approvals.js';
 import { NOOP_SPAN, decisionAttributes, startSpan, type Span } from './tracing.js';
 import { ATTR, EVENTS, OPERATIONS } from '../trace/attributes.js';
-import type { AgentEvent, ApprovalDecision, Limits, PendingApproval, RunResult, RunState, StepRecord, StopReason, ToolResultRecord } from './types.js';
+import type { AgentEvent, ApprovalDecision, Limits, PendingApproval, RunResult, RunState, StepRecord, StopReason, ToolInjectionVerdict, ToolResultRecord } from './types.js';
 
 /** Everything about an agent the loop needs, resolved once at definition. */
 export interface AgentCore<Output> {
@@ -35,6 +38,7 @@ export interface AgentCore<Output> {
   maxParallelTools: number;
   repairs: { output: number; toolArguments: number };
   request: Partial<Pick<ModelRequest, 'temperature' | 'topP' | 'maxTokens' | 'seed' | 'providerOptions'>>;
+  untrustedContent: UntrustedContentOptions & { action: InjectionAction };
 }
 
 export interface ExecuteOptions {
@@ -71,6 +75,12 @@ const spanLogger = (span: Span): ToolLogger => span === NOOP_SPAN ? NOOP_LOGGER 
 
 /** Runs (or resumes) a run from its state until it stops. Never throws for a run-level failure: the stop says it. */
 export async function executeRun<Output>(agent: AgentCore<Output>, state: RunState, options: ExecuteOptions): Promise<RunResult<Output>> {
+  if (state.completed) {
+    // A completed run is final: its recorded answer is the result, and nothing is paid for again.
+    const result = runResult<Output>(state, { reason: 'completed', detail: state.completed.detail }, state.completed.text, state.completed.output);
+    options.emit?.({ type: 'finish', result });
+    return result;
+  }
   const limits: Limits = { ...agent.limits, ...options.limits };
   const emit = options.emit;
   const timeController = new AbortController();
@@ -92,12 +102,14 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
       ...(state.sessionId ? { [ATTR.SESSION_ID]: state.sessionId } : {}),
       ...(state.metadata.tenant ? { [ATTR.TENANT]: state.metadata.tenant } : {}),
       ...(state.metadata.user ? { [ATTR.USER]: state.metadata.user } : {}),
-      [ATTR.RUN_INPUT]: lastUserText(state.messages),
+      [ATTR.RUN_INPUT]: questionOf(state),
       ...(options.resumedFromStep !== undefined ? { [ATTR.RESUMED_FROM_STEP]: options.resumedFromStep } : {}),
     },
   });
   const toolSpecs = [...agent.tools.values()].map((t) => t.spec);
   const systemMessages: Message[] = agent.instructions ? [{ role: 'system', content: agent.instructions }] : [];
+  // The policy for marked content, in its own system message so the agent's instructions stay as written.
+  if ([...agent.tools.values()].some((t) => !t.trusted)) systemMessages.push({ role: 'system', content: UNTRUSTED_CONTENT_POLICY });
   let stepSpan: Span = NOOP_SPAN;
   let finalText = '';
   let finalOutput: unknown;
@@ -321,7 +333,7 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
         attributes: { [ATTR.OPERATION]: OPERATIONS.EXECUTE_TOOL, [ATTR.TOOL_NAME]: tool.name, [ATTR.TOOL_CALL_ID]: call.id, [ATTR.TOOL_INPUT]: input },
       });
       try {
-        const result = await runTool(tool, call, input, {
+        const raw = await runTool(tool, call, input, {
           signal,
           runId: state.runId,
           sessionId: state.sessionId,
@@ -329,7 +341,10 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
           logger: spanLogger(span),
         });
         state.toolCalls[call.name] = (state.toolCalls[call.name] ?? 0) + 1;
-        span.set({ [ATTR.TOOL_OUTPUT]: result.content, [ATTR.TOOL_IS_ERROR]: result.isError, [ATTR.TOOL_ATTEMPTS]: result.attempts });
+        const result = tool.trusted ? raw : guardToolResult(raw, agent.untrustedContent);
+        // The span keeps what the tool returned; the record holds what the model was given.
+        span.set({ [ATTR.TOOL_OUTPUT]: raw.content, [ATTR.TOOL_IS_ERROR]: result.isError, [ATTR.TOOL_ATTEMPTS]: result.attempts });
+        if (result.injection) recordInjection(span, result.injection);
         span.end('ok');
         settle(result);
         if (!tool.idempotent) await checkpoint();
@@ -405,7 +420,7 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
 
   const checkContext = (stage: Check['stage'], check: Check, answer: { text: string; output?: unknown }): CheckContext => ({
     stage,
-    question: lastUserText(state.messages),
+    question: questionOf(state),
     answer,
     documents: documentsOf(state, agent.tools),
     messages: state.messages,
@@ -629,6 +644,7 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
   }
   if (stop.answerNow) await answerNow(stop);
   if (!finalText) finalText = lastAssistantText(state.messages);
+  if (stop.reason === 'completed') state.completed = { text: finalText, ...(finalOutput !== undefined ? { output: finalOutput } : {}), detail: stop.detail };
   await checkpoint().catch(() => undefined);
   if (stop.reason !== 'approval_required' && agent.sessions && state.sessionId) {
     await agent.sessions.save(state.sessionId, closedConversation(state));
@@ -643,28 +659,47 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
     [ATTR.COST_USD]: state.cost.totalUsd,
   });
   runSpan.end(stop.reason === 'error' ? 'error' : stop.reason === 'timeout' || stop.reason === 'aborted' ? 'interrupted' : 'ok', stop.error ? { code: stop.error.code, message: stop.error.message } : undefined);
-  // The run is over: its state is handed out as is (resume copies it before use).
-  const snapshot = state;
-  const result: RunResult<Output> = {
+  const result = runResult<Output>(state, stop, finalText, finalOutput);
+  emit?.({ type: 'finish', result });
+  return result;
+}
+
+/** The result of a run that is over. Its state is handed out as is (resume copies it before use). */
+function runResult<Output>(state: RunState, stop: Stop, text: string, output: unknown): RunResult<Output> {
+  return {
     runId: state.runId,
     ...(state.sessionId ? { sessionId: state.sessionId } : {}),
-    output: (stop.reason === 'completed' || finalOutput !== undefined ? finalOutput : undefined) as Output | undefined,
-    text: finalText,
+    output: output as Output | undefined,
+    text,
     stopReason: stop.reason,
     stopDetail: stop.detail,
-    steps: snapshot.steps,
-    usage: snapshot.usage,
-    cost: snapshot.cost,
-    messages: snapshot.messages,
-    checks: snapshot.checks,
-    state: snapshot,
+    steps: state.steps,
+    usage: state.usage,
+    cost: state.cost,
+    messages: state.messages,
+    checks: state.checks,
+    state,
     ...(stop.loop ? { loop: stop.loop } : {}),
     ...(stop.pendingApprovals ? { pendingApprovals: stop.pendingApprovals } : {}),
     ...(stop.error ? { error: stop.error } : {}),
   };
-  emit?.({ type: 'finish', result });
-  return result;
 }
+
+/** The injection verdict on the tool's span: score and action always, the findings as an event when something was detected. */
+function recordInjection(span: Span, verdict: ToolInjectionVerdict): void {
+  span.set({ [INJECTION_ATTR.SCORE]: verdict.score, [INJECTION_ATTR.ACTION]: verdict.action });
+  if (!verdict.detected) return;
+  span.event(INJECTION_EVENT, {
+    [INJECTION_ATTR.SCORE]: verdict.score,
+    [INJECTION_ATTR.ACTION]: verdict.action,
+    [INJECTION_ATTR.CATEGORIES]: [...new Set(verdict.findings.map((f) => f.category))].join(', '),
+    [ATTR.EVENT_DETAIL]: verdict.findings.map((f) => `${f.category}: ${f.evidence}`).join(' | '),
+  });
+}
+
+/** Span attributes of the injection verdict (src/trace's ATTR has none yet; named in its style). */
+const INJECTION_ATTR = { SCORE: 'sextant.injection.score', ACTION: 'sextant.injection.action', CATEGORIES: 'sextant.injection.categories' } as const;
+const INJECTION_EVENT = 'injection';
 
 function classifyError(error: unknown, signal: AbortSignal, limits: Limits): Stop {
   if (signal.aborted) {
@@ -708,15 +743,22 @@ function stepRecord(index: number, response: ModelResponse, began: number): Step
   };
 }
 
+/** The tool message the model is given: an untrusted tool's text inside untrusted-content markers (a blocked result's note is the runtime's own). */
 function toolMessage(result: ToolResultRecord): ToolMessage {
-  return { role: 'tool', toolCallId: result.toolCallId, name: result.name, content: result.content, ...(result.isError ? { isError: true } : {}) };
+  const content = result.injection && result.injection.action !== 'block' ? markUntrusted(result.content, `tool ${result.name}`) : result.content;
+  return { role: 'tool', toolCallId: result.toolCallId, name: result.name, content, ...(result.isError ? { isError: true } : {}) };
 }
 
 function errorResult(call: ToolCall, input: unknown, code: string, message: string): ToolResultRecord {
   return { toolCallId: call.id, name: call.name, input, content: `Error (${code}): ${message}`, isError: true, attempts: 0, durationMs: 0 };
 }
 
-function lastUserText(messages: readonly Message[]): string {
+/** The user's question: recorded at the run's start; the last user message for states saved before that. */
+function questionOf(state: RunState): string {
+  return state.question ?? lastUserText(state.messages);
+}
+
+export function lastUserText(messages: readonly Message[]): string {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i];
     if (m.role === 'user') return textOf(m.content);

@@ -20,6 +20,8 @@ const runStateShape = z.looseObject({
   loop: z.looseObject({ observations: z.array(z.unknown()) }),
   elapsedMs: z.number(),
   metadata: z.looseObject({}),
+  question: z.string().optional(),
+  completed: z.looseObject({ text: z.string(), detail: z.string() }).optional(),
 });
 
 /** Reads a run state (an object or its JSON text), refusing anything a resume could not trust. */

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { SextantError } from '../errors.js';
 import type { AssistantMessage, Cost, Message, RequestMetadata, ToolCall, Usage } from '../model/types.js';
 import type { CheckRecord } from '../checks/types.js';
+import type { InjectionAction, InjectionFinding } from '../security/injection.js';
 import type { LoopEvidence, StepObservation } from './loop-detector.js';
 
 /**
@@ -43,7 +44,10 @@ export interface ToolResultRecord {
   name: string;
   /** Parsed input, or the raw argument text when it did not parse. */
   input: unknown;
-  /** The text the model saw. */
+  /**
+   * The text the model saw. For an untrusted tool (the default) the model saw it inside
+   * untrusted-content markers, which are not part of this text.
+   */
   content: string;
   /** The tool's output value (undefined on error). */
   output?: unknown;
@@ -52,6 +56,18 @@ export interface ToolResultRecord {
   retryRequested?: boolean;
   attempts: number;
   durationMs: number;
+  /** Set on results of untrusted tools: the prompt-injection detector's verdict and what was done about it. */
+  injection?: ToolInjectionVerdict;
+}
+
+export interface ToolInjectionVerdict {
+  /** 0..1, see detectInjection. */
+  score: number;
+  /** The score reached the threshold. */
+  detected: boolean;
+  /** What was done: `none` when nothing was detected, else the agent's `untrustedContent.action`. */
+  action: 'none' | InjectionAction;
+  findings: InjectionFinding[];
 }
 
 /** One step: a model call and the tool calls it asked for. */
@@ -93,6 +109,12 @@ export interface RunState {
   agent: string;
   sessionId?: string;
   metadata: RequestMetadata;
+  /**
+   * The user's question: the last user message of the run's input. Checks judge answers against
+   * it, never against a re-ask or a corrective message the run added later. Absent in states
+   * saved before it existed (the last user message stands in).
+   */
+  question?: string;
   /** The conversation without the agent's instructions (the agent supplies those on resume). */
   messages: Message[];
   steps: StepRecord[];
@@ -112,6 +134,12 @@ export interface RunState {
   loop: { observations: StepObservation[]; warnedAtStep?: number };
   /** Wall-clock time the run has used so far, carried over on resume. */
   elapsedMs: number;
+  /**
+   * Set when the run completed: its answer, as returned. A completed run is final — resuming it
+   * returns this result again without calling the model (continue a conversation with a new run
+   * in the same session).
+   */
+  completed?: { text: string; output?: unknown; detail: string };
 }
 
 export interface RunResult<Output = string> {
@@ -133,7 +161,10 @@ export interface RunResult<Output = string> {
   loop?: LoopEvidence;
   /** Set when stopReason is 'approval_required'. */
   pendingApprovals?: PendingApproval[];
-  /** The run's state: pass it to `agent.resume()` (after approvals, or to continue after any stop). */
+  /**
+   * The run's state: pass it to `agent.resume()` (after approvals, or to continue after any other
+   * stop). Resuming a completed run returns the same result without calling the model.
+   */
   state: RunState;
   /** Set when stopReason is 'error', 'output_invalid' or 'check_failed'. */
   error?: SextantError;

@@ -55,6 +55,14 @@ export interface ToolDefinition<I, O> {
   poller?: boolean;
   errorMode?: ToolErrorMode;
   /**
+   * The tool's output is the application's own text, not content from outside (a clock, a
+   * calculator, a record only your code writes). By default every tool's output is untrusted:
+   * the agent scans it for prompt injections and shows it to the model inside untrusted-content
+   * markers. A tool that returns anything a third party could have written (web pages, emails,
+   * documents, free-text CRM fields) must stay untrusted. Default false.
+   */
+  trusted?: boolean;
+  /**
    * The passages a call's output holds (a retrieval tool's results): they become the run's
    * retrieved documents, which groundedness checks and citation validators use, in place of
    * the whole output as one tool-result document.
@@ -82,6 +90,7 @@ export interface Tool<I = any, O = any> {
   readonly idempotent: boolean;
   readonly poller: boolean;
   readonly errorMode: ToolErrorMode;
+  readonly trusted: boolean;
   // A method signature (bivariant), so a Tool<I, never> (a tool that only throws) is still a Tool.
   documents?(output: O): ToolDocument[];
   /** JSON Schema of the input, as sent to the model. */
@@ -145,6 +154,7 @@ export function defineTool<I, O>(definition: ToolDefinition<I, O>): Tool<I, O> {
     idempotent: definition.idempotent ?? false,
     poller: definition.poller ?? false,
     errorMode: definition.errorMode ?? 'return',
+    trusted: definition.trusted ?? false,
     documents: definition.documents,
     parameters,
     spec: { name: definition.name, description: definition.description, parameters },

@@ -1,7 +1,7 @@
 import { DEFAULTS } from '../../defaults.js';
 import { defineCheck } from '../define-check.js';
 import type { Check, CheckOnFail, CheckStage, CheckVerdict } from '../types.js';
-import { documentTexts, formatDocuments, type GraderDocuments } from './documents.js';
+import { documentTexts, formatDocuments, JUDGE_UNTRUSTED_POLICY, type GraderDocuments } from './documents.js';
 import { askJudge, type JudgeOptions } from './judge.js';
 import { groundednessPrecheck } from './precheck.js';
 
@@ -11,6 +11,7 @@ const SYSTEM = [
   'Answer "no" if any claim is missing from the documents, contradicts them, or adds details they do not contain.',
   'Judge support only, not whether the answer is true in the world. Give a one- or two-sentence reason naming the unsupported claim, if any.',
   'Reply with JSON: {"reason": string, "verdict": "yes" | "no"}.',
+  JUDGE_UNTRUSTED_POLICY,
 ].join(' ');
 
 export interface GroundednessOptions extends Partial<JudgeOptions> {
