@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent, defineTool } from '../src/agent/index.js';
-import { defineCheck, unmarkUntrusted } from '../src/checks/index.js';
+import { defineCheck, relevanceCheck, unmarkUntrusted } from '../src/checks/index.js';
 import { scriptedModel } from '../src/model/providers/scripted.js';
 
 /** A check that passes only answers citing the order id the tool returned. */
@@ -78,5 +78,45 @@ describe('checks in the run loop', () => {
     expect(unmarkUntrusted(String(toolMessage.content))).toBe('key=[key]');
     expect(seen).toEqual(['configured']);
     expect(result.checks.map((c) => [c.check, c.action])).toEqual([['no-secrets', 'fix'], ['final-len', 'none']]);
+  });
+});
+
+describe('the question checks judge against', () => {
+  it('stays the user\'s input after a re-ask, so relevance judges the revised answer against the question, not the re-ask', async () => {
+    const questions: string[] = [];
+    const judgePrompts: string[] = [];
+    const asksForDetail = defineCheck({
+      name: 'detail',
+      stage: 'answer',
+      onFail: 'reask',
+      run: ({ answer, question }) => (questions.push(question), { pass: answer.text.includes('Z9'), reason: 'name the order' }),
+    });
+    const model = scriptedModel({
+      replies: (request) => {
+        if (request.responseFormat?.type === 'json_schema' && request.responseFormat.name === 'verdict') {
+          judgePrompts.push(String(request.messages[1].content));
+          return { text: JSON.stringify({ reason: 'answers it', verdict: 'yes' }) };
+        }
+        return { text: request.messages.some((m) => m.role === 'user' && String(m.content).includes('failed the check')) ? 'Order Z9 shipped.' : 'It shipped.' };
+      },
+    });
+    const result = await defineAgent({ model, checks: [asksForDetail, relevanceCheck()] }).run('where is my order?');
+    expect(result.stopReason).toBe('completed');
+    expect(questions).toEqual(['where is my order?', 'where is my order?']);
+    expect(judgePrompts).toHaveLength(1);
+    expect(judgePrompts[0]).toContain('Question:\nwhere is my order?\n');
+    expect(judgePrompts[0]).not.toContain('failed the check');
+  });
+
+  it('is the last user message of the run\'s input when the input is a conversation', async () => {
+    let seen = '';
+    const check = defineCheck({ name: 'q', stage: 'answer', onFail: 'warn', run: ({ question }) => ((seen = question), { pass: true, reason: 'ok' }) });
+    const model = scriptedModel({ replies: [{ text: 'Hello Ann.' }] });
+    await defineAgent({ model, checks: [check] }).run([
+      { role: 'user', content: 'I am Ann.' },
+      { role: 'assistant', content: 'Hi!' },
+      { role: 'user', content: 'What is my name?' },
+    ]);
+    expect(seen).toBe('What is my name?');
   });
 });
