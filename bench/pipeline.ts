@@ -30,6 +30,7 @@ import type { Middleware, Model, Terminal } from '../src/pipeline/middleware.js'
 import { rateLimitMiddleware } from '../src/pipeline/rate-limit.js';
 import { redactMiddleware } from '../src/pipeline/redact.js';
 import { createMemoryBudgetLedger } from '../src/security/budget-ledger.js';
+import { createSqlBudgetLedger } from '../src/security/budget-ledger-sql.js';
 import { createMemoryRateLimiter } from '../src/security/rate-limiter.js';
 import { openStore } from '../src/store/db.js';
 import { sqlTraceRepository } from '../src/store/traces.js';
@@ -234,6 +235,19 @@ try {
       all: () => drain(local.all.stream(freshRequest())),
     }),
   );
+
+  // The durable ledger the gateway budgets with: one reserve and one settle per budgeted call, on SQLite.
+  const sqlLedger = createSqlBudgetLedger({ store });
+  const holds = [{ key: 'tenant:bench:day', limitUsd: 1e9 }];
+  const ledgerSamples: number[] = [];
+  for (let i = 0; i < warmup + iterations; i++) {
+    const start = process.hrtime.bigint();
+    await sqlLedger.reserve({ id: `r${i}`, holds, amountUsd: 0.001, ttlMs: 60_000 });
+    await sqlLedger.settle({ id: `r${i}`, keys: [holds[0].key], actualUsd: 0.0005 });
+    if (i >= warmup) ledgerSamples.push(Number(process.hrtime.bigint() - start) / 1000);
+  }
+  figures.sqlite_ledger_reserve_settle_p50_us = round(percentile(ledgerSamples, 50));
+  figures.sqlite_ledger_reserve_settle_p99_us = round(percentile(ledgerSamples, 99));
 } finally {
   await upstream.close();
   for (const cache of caches) await cache.close();
@@ -251,5 +265,6 @@ const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).joi
 console.log(`pipeline added latency, ${iterations} calls per mode (after ${warmup} warm-up), fake upstream at 0 ms`);
 console.log(line(header));
 for (const row of rows) console.log(line(row));
+console.log(`SQLite budget ledger, reserve + settle per call: p50 ${figures.sqlite_ledger_reserve_settle_p50_us} µs, p99 ${figures.sqlite_ledger_reserve_settle_p99_us} µs`);
 figures.iterations = iterations;
 console.log(JSON.stringify(figures));
