@@ -84,7 +84,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
   const ledger = createSqlBudgetLedger({ store });
   const cache = config.cache.enabled ? await createCache({ store, embedder: config.cache.semantic ? undefined : false }) : undefined;
   const traces = sqlTraceRepository(store);
-  const ownTracer = !options.tracer && config.tracing.enabled ? createStoreTracer({ repository: traces }) : undefined;
+  const ownTracer = !options.tracer && config.tracing.enabled ? createStoreTracer({ repository: traces, rootFlushMs: DEFAULTS.gateway.traceFlushMs }) : undefined;
   const tracer = options.tracer ?? ownTracer;
 
   const router = createProviderRouter({ providers: buildProviders(config, options.providers), env: options.env });

@@ -21,6 +21,8 @@ export interface StoreTracerOptions {
   heartbeatMs?: number;
   /** Longest a finished step waits before it is written (default DEFAULTS.trace.stepFlushMs). */
   stepFlushMs?: number;
+  /** Longest a trace's start or end waits before it is written. Default 0: at once (an agent run); the gateway, whose traces last milliseconds, batches them. */
+  rootFlushMs?: number;
   /** Called when a batch cannot be written (its spans are counted as dropped). Default: a warning on stderr. */
   onError?: (error: unknown) => void;
 }
@@ -136,6 +138,7 @@ class StoreTracerImpl implements StoreTracer {
   private readonly batchSize: number;
   private readonly heartbeatMs: number;
   private readonly stepFlushMs: number;
+  private readonly rootFlushMs: number;
   private readonly onError: (error: unknown) => void;
 
   /** Run and step ends, errors and root spans: dropped only when this queue itself is full. */
@@ -164,6 +167,7 @@ class StoreTracerImpl implements StoreTracer {
     this.batchSize = options.batchSize ?? DEFAULTS.trace.batchSize;
     this.heartbeatMs = options.heartbeatMs ?? DEFAULTS.trace.heartbeatMs;
     this.stepFlushMs = options.stepFlushMs ?? DEFAULTS.trace.stepFlushMs;
+    this.rootFlushMs = options.rootFlushMs ?? 0;
     this.onError = options.onError ?? ((error) => process.stderr.write(`sextant: trace write failed: ${(error as Error).message ?? error}\n`));
     this.timer = setInterval(() => this.tick(), options.flushIntervalMs ?? DEFAULTS.trace.flushIntervalMs);
     // Tracing never keeps a process alive; ends of runs schedule their own prompt flush.
@@ -197,7 +201,7 @@ class StoreTracerImpl implements StoreTracer {
     });
     this.open.add(span.traceId);
     this.important.push({ span, status: 'running', endedAt: null, error: null, startAttributes: a });
-    this.scheduleFlush(0);
+    this.scheduleFlush(this.rootFlushMs);
   }
 
   onEnd(span: StoreSpan, status: SpanStatus, error: { code?: string; message: string } | undefined, endedAt: number): void {
@@ -209,7 +213,7 @@ class StoreTracerImpl implements StoreTracer {
       this.important.push(item);
       // A run's start and end are written at once; a finished step within stepFlushMs, so a
       // process killed later keeps it while a fast agent still shares one transaction over many steps.
-      this.scheduleFlush(isRoot ? 0 : this.stepFlushMs);
+      this.scheduleFlush(isRoot ? this.rootFlushMs : this.stepFlushMs);
       return;
     }
     const n = this.ordinary.length;
