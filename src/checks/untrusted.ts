@@ -14,7 +14,7 @@ export function markUntrusted(text: string, source: string): string {
   const wrapped = wrapUntrusted(text, { source });
   const random = MARKER_ID.exec(wrapped)![1];
   const stable = createHash('sha256').update(source).update('\0').update(text).digest('hex').slice(0, random.length);
-  // The random id appears exactly twice: in the opening marker and in the closing one (the last line).
+  // The first occurrence of the random id is in the opening marker, the last in the closing one.
   const open = wrapped.indexOf(random);
   const close = wrapped.lastIndexOf(random);
   return wrapped.slice(0, open) + stable + wrapped.slice(open + random.length, close) + stable + wrapped.slice(close + random.length);
