@@ -1,14 +1,10 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
 import { chatCompletionsHandler, type CallRouteOptions } from './chat-route.js';
 import { embeddingsHandler } from './embeddings-route.js';
 import { toHttpError } from './http-errors.js';
 
 export interface GatewayAppOptions extends CallRouteOptions {
-  /** Bodies above this get a 413. Default DEFAULTS.gateway.bodyLimitBytes. */
-  bodyLimitBytes?: number;
   /** Extra routes, mounted before the 404 handler (admin API, dashboard). */
   mount?: (app: Hono) => void;
   /** Errors that are gateway bugs (not SextantErrors): logged here, answered with a 500. */
@@ -20,7 +16,6 @@ const created = Math.floor(Date.now() / 1000);
 /** The OpenAI-compatible HTTP app. Every model call goes through `options.model`: the pipeline. */
 export function createGatewayApp(options: GatewayAppOptions): Hono {
   const app = new Hono();
-  const maxSize = options.bodyLimitBytes ?? DEFAULTS.gateway.bodyLimitBytes;
 
   app.onError((error, c) => {
     if (!(error instanceof SextantError)) options.onInternalError?.(error);
@@ -34,15 +29,6 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
 
   app.get('/health', (c) => c.json({ status: 'ok', models: options.routes.models().length }));
 
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize,
-      onError: () => {
-        throw new SextantError('PAYLOAD_TOO_LARGE', `The request body exceeds the gateway's limit of ${maxSize} bytes`, { context: { limitBytes: maxSize } });
-      },
-    }),
-  );
   app.get('/v1/models', (c) =>
     c.json({ object: 'list', data: options.routes.models().map((m) => ({ id: m.id, object: 'model', created, owned_by: m.ownedBy })) }),
   );

@@ -7,6 +7,7 @@ import type { SpanHandle, Tracer } from '../trace/tracer.js';
 import { type GatewayAuth, identify } from './auth.js';
 import { HEADERS, readCacheControls, readSession } from './headers.js';
 import { toHttpError } from './http-errors.js';
+import { requestHeader } from './request-io.js';
 import type { LoopWarning, SessionTracker } from './sessions.js';
 
 /**
@@ -32,7 +33,7 @@ export interface CallScopeOptions {
 }
 
 export async function openCallScope(c: Context, route: string, options: CallScopeOptions): Promise<CallScope> {
-  const header = (name: string) => c.req.header(name);
+  const header = (name: string) => requestHeader(c, name);
   const identity = await identify(options.auth, header('authorization'));
   const session = readSession(header(HEADERS.SESSION));
   const controls = readCacheControls(header);

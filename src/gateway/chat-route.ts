@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
+import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
 import type { ModelRequest, ModelResponse, StreamEvent } from '../model/types.js';
 import type { Model } from '../pipeline/middleware.js';
@@ -11,12 +12,15 @@ import { type ModelSpan, startModelSpan } from './model-span.js';
 import { parseChatCompletionRequest } from './openai-request.js';
 import { createChunkEncoder, SSE_DONE, sseErrorFrame, toChatCompletion } from './openai-response.js';
 import { readJsonBody } from './read-body.js';
+import { clientSignal } from './request-io.js';
 import type { RouteTable } from './route-table.js';
 
 export interface CallRouteOptions extends CallScopeOptions {
   routes: RouteTable;
   /** The pipeline every call goes through: the request's model is the route's first target, its fallbacks the rest. */
   model: Model;
+  /** Bodies above this get a 413. Default DEFAULTS.gateway.bodyLimitBytes. */
+  bodyLimitBytes?: number;
 }
 
 const ROUTE = '/v1/chat/completions';
@@ -31,17 +35,18 @@ function scopeHeaders(scope: CallScope): Record<string, string> {
 
 /** POST /v1/chat/completions: OpenAI's chat API, plain JSON or SSE, through the pipeline. */
 export function chatCompletionsHandler(options: CallRouteOptions) {
+  const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULTS.gateway.bodyLimitBytes;
   return async (c: Context): Promise<Response> => {
     const started = performance.now();
     const scope = await openCallScope(c, ROUTE, options);
     try {
-      const parsed = parseChatCompletionRequest(await readJsonBody(c));
+      const parsed = parseChatCompletionRequest(await readJsonBody(c, bodyLimitBytes));
       const route = options.routes.resolve(parsed.request.model);
       const admitted = admitRequest(scope, parsed.request, 'chat', options);
       const request: ModelRequest = { ...admitted, model: route.targets[0].model };
       scope.span?.set({ [ATTR.REQUEST_MODEL]: route.requested, [ATTR.STREAM]: parsed.stream });
       const { model } = options;
-      const signal = c.req.raw.signal;
+      const signal = clientSignal(c);
       const callOptions = { signal, controls: { ...scope.controls, fallbacks: route.targets.slice(1).map((t) => t.model) } };
       const span = startModelSpan(options.tracer, scope.span, { operation: 'chat', model: route.requested, stream: parsed.stream });
       if (parsed.stream) {
