@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { approve, defineAgent, defineTool, memoryCheckpointStore, parseRunState, reject } from '../src/agent/index.js';
 import { scriptedModel } from '../src/model/providers/scripted.js';
 import { isSextantError } from '../src/errors.js';
-import { unmarkUntrusted } from '../src/checks/index.js';
+import { unwrapUntrusted } from '../src/security/index.js';
 
 function refundAgent() {
   const refunds: number[] = [];
@@ -22,7 +22,7 @@ function refundAgent() {
   const model = scriptedModel({
     replies: (request) => {
       const last = request.messages.at(-1);
-      if (last?.role === 'tool' && last.name === 'refund') return { text: `Done: ${unmarkUntrusted(last.content)}` };
+      if (last?.role === 'tool' && last.name === 'refund') return { text: `Done: ${unwrapUntrusted(last.content)}` };
       return { toolCalls: [{ name: 'lookup', arguments: { order: 'A1' } }, { name: 'refund', arguments: { order: 'A1', amount: 250 } }] };
     },
   });

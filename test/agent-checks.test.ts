@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent, defineTool } from '../src/agent/index.js';
-import { defineCheck, relevanceCheck, unmarkUntrusted } from '../src/checks/index.js';
+import { defineCheck, relevanceCheck } from '../src/checks/index.js';
+import { unwrapUntrusted } from '../src/security/index.js';
 import { scriptedModel } from '../src/model/providers/scripted.js';
 
 /** A check that passes only answers citing the order id the tool returned. */
@@ -75,7 +76,7 @@ describe('checks in the run loop', () => {
     const toolMessage = model.requests[1].messages.at(-1)!;
     expect(toolMessage.role).toBe('tool');
     expect(String(toolMessage.content)).toMatch(/^<untrusted-content id="[0-9a-f]{12}" source="tool config">/);
-    expect(unmarkUntrusted(String(toolMessage.content))).toBe('key=[key]');
+    expect(unwrapUntrusted(String(toolMessage.content))).toBe('key=[key]');
     expect(seen).toEqual(['configured']);
     expect(result.checks.map((c) => [c.check, c.action])).toEqual([['no-secrets', 'fix'], ['final-len', 'none']]);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent, defineTool, type AgentEvent } from '../src/agent/index.js';
 import { scriptedModel } from '../src/model/providers/scripted.js';
-import { unmarkUntrusted } from '../src/checks/index.js';
+import { unwrapUntrusted } from '../src/security/index.js';
 import { UNTRUSTED_CONTENT_POLICY } from '../src/security/index.js';
 
 const weather = defineTool({
@@ -31,7 +31,7 @@ describe('agent run', () => {
     expect(second.messages[0]).toEqual({ role: 'system', content: 'Be brief.' });
     expect(second.messages[1]).toEqual({ role: 'system', content: UNTRUSTED_CONTENT_POLICY });
     expect(second.messages.at(-1)).toMatchObject({ role: 'tool', toolCallId: 'call_0_0' });
-    expect(unmarkUntrusted(String(second.messages.at(-1)!.content))).toBe('{"city":"Paris","tempC":18}');
+    expect(unwrapUntrusted(String(second.messages.at(-1)!.content))).toBe('{"city":"Paris","tempC":18}');
     expect(second.tools?.[0]).toMatchObject({ name: 'get_weather', parameters: { type: 'object', required: ['city'] } });
   });
 

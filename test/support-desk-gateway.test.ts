@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSupportDesk, type SupportDesk } from '../examples/support-desk/index.js';
-import { unmarkUntrusted } from '../src/checks/index.js';
+import { unwrapUntrusted } from '../src/security/index.js';
 import { createGateway, parseGatewayConfig, type Gateway, type RunningServer } from '../src/gateway/index.js';
 import { openStore, sqlTraceRepository, type SqlStore } from '../src/store/index.js';
 import { createFakeUpstream, type FakeRequest, type FakeResponse, type FakeUpstream } from '../src/testing/index.js';
@@ -27,7 +27,7 @@ function respond(request: FakeRequest): FakeResponse | undefined {
   const sawTools = body.messages.some((m: { role: string }) => m.role === 'tool');
   if (!sawTools) return { toolCalls: [{ name: 'crm_lookup', arguments: { order_id: 1042 } }, { name: 'search_knowledge_base', arguments: { query: 'order tracking' } }] };
   const tool = body.messages.find((m: { role: string; content: string }) => m.role === 'tool' && m.content.includes('"orders"'));
-  const order = JSON.parse(unmarkUntrusted(tool.content)).orders[0];
+  const order = JSON.parse(unwrapUntrusted(tool.content)).orders[0];
   return {
     text: JSON.stringify({ answer: `Your order ${order.order_id} is ${order.status} with ${order.carrier}, estimated delivery ${order.estimated_delivery}.`, citations: [`crm:order:${order.order_id}`], handoff: false }),
     usage: { inputTokens: 900, outputTokens: 60 },

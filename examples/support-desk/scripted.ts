@@ -7,7 +7,7 @@
  * pre-check settles the clear cases before they are asked). `--model openai:gpt-4o-mini`
  * replaces all of it with a real model.
  */
-import { scriptedModel, textOf, unmarkUntrusted, type Message, type ModelRequest, type ScriptedProvider, type ScriptedReply } from '../../src/index.js';
+import { scriptedModel, textOf, unwrapUntrusted, type Message, type ModelRequest, type ScriptedProvider, type ScriptedReply } from '../../src/index.js';
 import type { CrmLookupOutput } from './crm.js';
 import { describeOrder } from './crm.js';
 import type { RetrievalOutput } from '../../src/knowledge/index.js';
@@ -46,7 +46,7 @@ function toolOutputs<T>(after: Message[], name: string): T[] {
   return after.flatMap((m) => {
     if (m.role !== 'tool' || m.name !== name || m.isError) return [];
     try {
-      return [JSON.parse(unmarkUntrusted(textOf(m.content))) as T];
+      return [JSON.parse(unwrapUntrusted(textOf(m.content))) as T];
     } catch {
       return [];
     }

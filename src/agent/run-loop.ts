@@ -8,7 +8,7 @@ import { isFailure, runCheck } from '../checks/run-check.js';
 import type { Tool, ToolLogger } from '../tools/define-tool.js';
 import type { Tracer } from '../trace/tracer.js';
 import { UNTRUSTED_CONTENT_POLICY, type InjectionAction } from '../security/injection.js';
-import { markUntrusted } from '../checks/untrusted.js';
+import { wrapUntrusted } from '../security/injection.js';
 import type { CheckpointStore, SessionStore } from './stores.js';
 import { DEFAULTS } from '../defaults.js';
 import { canonicalJson, correctiveMessage, hashText, normalizeError, observeStep, type LoopDetectorOptions, type LoopEvidence } from './loop-detector.js';
@@ -745,7 +745,7 @@ function stepRecord(index: number, response: ModelResponse, began: number): Step
 
 /** The tool message the model is given: an untrusted tool's text inside untrusted-content markers (a blocked result's note is the runtime's own). */
 function toolMessage(result: ToolResultRecord): ToolMessage {
-  const content = result.injection && result.injection.action !== 'block' ? markUntrusted(result.content, `tool ${result.name}`) : result.content;
+  const content = result.injection && result.injection.action !== 'block' ? wrapUntrusted(result.content, { source: `tool ${result.name}` }) : result.content;
   return { role: 'tool', toolCallId: result.toolCallId, name: result.name, content, ...(result.isError ? { isError: true } : {}) };
 }
 

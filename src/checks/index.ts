@@ -15,7 +15,6 @@ export type {
 } from './types.js';
 export { defineCheck } from './define-check.js';
 export { runCheck, isFailure } from './run-check.js';
-export { markUntrusted, unmarkUntrusted } from './untrusted.js';
 export * from './graders/index.js';
 export * from './validators/index.js';
 export * from './sandbox/index.js';

@@ -25,6 +25,7 @@ export {
   normalizeUntrusted,
   stripInjection,
   UNTRUSTED_CONTENT_POLICY,
+  unwrapUntrusted,
   wrapUntrusted,
   type GuardedText,
   type GuardOptions,

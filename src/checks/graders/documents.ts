@@ -1,6 +1,6 @@
 import { DEFAULTS } from '../../defaults.js';
 import type { CheckDocument } from '../types.js';
-import { markUntrusted } from '../untrusted.js';
+import { wrapUntrusted } from '../../security/injection.js';
 
 /** Documents as the graders take them: plain strings or the run's documents (with ids). */
 export type GraderDocuments = ReadonlyArray<string | CheckDocument>;
@@ -22,7 +22,7 @@ export function formatDocuments(documents: GraderDocuments, maxChars = DEFAULTS.
     const id = typeof d === 'string' ? String(i + 1) : d.id;
     const text = (typeof d === 'string' ? d : d.text).slice(0, left);
     left -= text.length;
-    parts.push(`<document id="${id}">\n${markUntrusted(text, `document ${id}`)}\n</document>`);
+    parts.push(`<document id="${id}">\n${wrapUntrusted(text, { source: `document ${id}` })}\n</document>`);
   });
   return parts.join('\n');
 }
