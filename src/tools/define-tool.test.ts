@@ -39,4 +39,40 @@ describe('defineTool', () => {
       expect(isSextantError(caught, 'CONFIG_INVALID')).toBe(true);
     }
   });
+
+  it('takes a JSON Schema input as is and validates arguments against it', () => {
+    const inputSchema = {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      type: 'object',
+      properties: { a: { type: 'number', description: 'first' }, tags: { type: 'array', items: { type: 'string' } } },
+      required: ['a'],
+    };
+    const tool = defineTool({ name: 'add', description: 'Adds', inputSchema, execute: (input) => input });
+    expect(tool.parameters).toEqual({ type: 'object', properties: inputSchema.properties, required: ['a'] });
+    expect(inputSchema.$schema).toBeDefined();
+    expect(tool.input.safeParse({ a: 1, tags: ['x'], extra: true })).toEqual({ success: true, data: { a: 1, tags: ['x'], extra: true } });
+    const bad = tool.input.safeParse({ tags: [1] });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues.map((i) => i.path.join('.')).sort()).toEqual(['a', 'tags.0']);
+  });
+
+  it('rejects a JSON Schema input that is not an object, cannot be validated, or comes with a zod input', () => {
+    const base = { name: 'ok', description: 'x', execute: () => 1 };
+    const attempts: [() => unknown, RegExp][] = [
+      [() => defineTool({ ...base, inputSchema: { type: 'string' } }), /object schema/],
+      [() => defineTool({ ...base, inputSchema: { type: 'object', if: { required: ['a'] }, then: { required: ['b'] } } }), /cannot be validated \(Conditional/],
+      [() => defineTool({ ...base, input: z.object({}), inputSchema: { type: 'object' } } as never), /either input/],
+      [() => defineTool({ ...base } as never), /either input/],
+    ];
+    for (const [attempt, message] of attempts) {
+      let caught: unknown;
+      try {
+        attempt();
+      } catch (error) {
+        caught = error;
+      }
+      expect(isSextantError(caught, 'CONFIG_INVALID')).toBe(true);
+      expect((caught as Error).message).toMatch(message);
+    }
+  });
 });

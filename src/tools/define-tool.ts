@@ -30,11 +30,19 @@ export interface ToolContext {
  */
 export type ToolErrorMode = 'return' | 'throw';
 
-export interface ToolDefinition<I, O> {
+/**
+ * A tool's input: a zod object (typed, the usual way), or a JSON Schema already written
+ * elsewhere (an MCP server's tool, an OpenAPI operation), sent to the model as is and
+ * validated through zod's `fromJSONSchema`.
+ */
+export type ToolInputDefinition<I> = { input: z.ZodType<I>; inputSchema?: never } | { inputSchema: JsonSchema; input?: never };
+
+export type ToolDefinition<I, O> = ToolInputDefinition<I> & ToolOptions<I, O>;
+
+export interface ToolOptions<I, O> {
   /** The name the model calls. Letters, digits, `_` and `-` (the common denominator of providers). */
   name: string;
   description: string;
-  input: z.ZodType<I>;
   output?: z.ZodType<O>;
   execute(input: I, ctx: ToolContext): Promise<O> | O;
   /** Per-attempt time limit in ms. Default: DEFAULTS.agent.toolTimeoutMs. */
@@ -127,17 +135,14 @@ export function defineTool<I, O>(definition: ToolDefinition<I, O>): Tool<I, O> {
       context: { tool: definition.name, timeoutMs: definition.timeoutMs },
     });
   }
-  let parameters: JsonSchema;
-  try {
-    parameters = z.toJSONSchema(definition.input, { target: 'draft-7', io: 'input' }) as JsonSchema;
-  } catch (cause) {
-    throw new SextantError('CONFIG_INVALID', `Tool "${definition.name}": its input schema cannot be expressed as JSON Schema`, {
-      cause,
+  if ((definition.input === undefined) === (definition.inputSchema === undefined)) {
+    throw new SextantError('CONFIG_INVALID', `Tool "${definition.name}": give either input (a zod object) or inputSchema (a JSON Schema)`, {
       context: { tool: definition.name },
     });
   }
+  const { input, parameters } = definition.inputSchema ? fromJsonSchema<I>(definition.name, definition.inputSchema) : fromZod(definition.name, definition.input);
   if (parameters.type !== 'object') {
-    throw new SextantError('CONFIG_INVALID', `Tool "${definition.name}": input must be a zod object (models pass named arguments)`, {
+    throw new SextantError('CONFIG_INVALID', `Tool "${definition.name}": input must be an object schema (models pass named arguments)`, {
       context: { tool: definition.name, schemaType: parameters.type },
     });
   }
@@ -145,7 +150,7 @@ export function defineTool<I, O>(definition: ToolDefinition<I, O>): Tool<I, O> {
   return Object.freeze({
     name: definition.name,
     description: definition.description,
-    input: definition.input,
+    input,
     output: definition.output,
     execute: definition.execute,
     timeoutMs: definition.timeoutMs,
@@ -159,4 +164,25 @@ export function defineTool<I, O>(definition: ToolDefinition<I, O>): Tool<I, O> {
     parameters,
     spec: { name: definition.name, description: definition.description, parameters },
   });
+}
+
+function fromZod<I>(tool: string, input: z.ZodType<I>): { input: z.ZodType<I>; parameters: JsonSchema } {
+  try {
+    return { input, parameters: z.toJSONSchema(input, { target: 'draft-7', io: 'input' }) as JsonSchema };
+  } catch (cause) {
+    throw new SextantError('CONFIG_INVALID', `Tool "${tool}": its input schema cannot be expressed as JSON Schema`, { cause, context: { tool } });
+  }
+}
+
+function fromJsonSchema<I>(tool: string, schema: JsonSchema): { input: z.ZodType<I>; parameters: JsonSchema } {
+  // A copy: the model is sent the schema as given, and the caller's object stays its own.
+  const parameters = structuredClone(schema);
+  try {
+    return { input: z.fromJSONSchema(parameters) as z.ZodType<I>, parameters };
+  } catch (cause) {
+    throw new SextantError('CONFIG_INVALID', `Tool "${tool}": its input JSON Schema cannot be validated (${(cause as Error).message})`, {
+      cause,
+      context: { tool },
+    });
+  }
 }
