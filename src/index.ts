@@ -14,4 +14,4 @@ export * from './tools/index.js';
 export * from './gateway/index.js';
 export * from './security/index.js';
 // Both the agent (loop detector, approvals) and the cache (keys) have one; the package exports the agent's, which also drops undefined fields.
-export { canonicalJson } from './agent/index.js';
+export { canonicalJson } from './canonical-json.js';

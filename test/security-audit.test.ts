@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assertAuditIntact, createAuditLog, type AuditLog } from '../src/security/audit.js';
-import { canonicalJson } from '../src/security/canonical-json.js';
+import { canonicalJson } from '../src/canonical-json.js';
 import { openStore, type SqlStore } from '../src/store/index.js';
 
 describe('hash-chained audit log', () => {

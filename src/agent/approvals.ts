@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './loop-detector.js';
+import { canonicalJson } from '../canonical-json.js';
 import type { ApprovalDecision, PendingApproval } from './types.js';
 
 /** The hash an approval is bound to: the tool and its exact input, keys sorted. */

@@ -21,7 +21,6 @@ export type { CheckpointRecord, CheckpointStore, SessionStore } from './stores.j
 export { memoryCheckpointStore, memorySessionStore } from './memory-stores.js';
 export type { ContextPolicy, ContextStrategy } from './context-window.js';
 export {
-  canonicalJson,
   correctiveMessage,
   detect as detectLoop,
   emptyLoopState,

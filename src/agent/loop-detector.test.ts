@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, emptyLoopState, observeStep, resolveLoopOptions, type CallObservation } from './loop-detector.js';
+import { canonicalJson } from '../canonical-json.js';
+import { emptyLoopState, observeStep, resolveLoopOptions, type CallObservation } from './loop-detector.js';
 
 const options = resolveLoopOptions();
 const call = (key: string, result: string, extra: Partial<CallObservation> = {}): CallObservation => ({ key, tool: key.split('(')[0], result, poller: false, retryRequested: false, ...extra });

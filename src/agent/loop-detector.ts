@@ -71,19 +71,6 @@ export function hashText(text: string): string {
   return text.length <= 32 ? text : createHash('sha1').update(text).digest('base64url');
 }
 
-/** JSON with object keys sorted, so `{a:1,b:2}` and `{b:2,a:1}` are the same call. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value as object)
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 /** Masks digits so "timeout after 1503ms" and "timeout after 1498ms" are the same error. */
 export function normalizeError(tool: string, message: string): string {
   return `${tool}: ${message.replace(/\d+/g, '#')}`;

@@ -11,7 +11,8 @@ import { UNTRUSTED_CONTENT_POLICY, type InjectionAction } from '../security/inje
 import { wrapUntrusted } from '../security/injection.js';
 import type { CheckpointStore, SessionStore } from './stores.js';
 import { DEFAULTS } from '../defaults.js';
-import { canonicalJson, correctiveMessage, hashText, normalizeError, observeStep, type LoopDetectorOptions, type LoopEvidence } from './loop-detector.js';
+import { canonicalJson } from '../canonical-json.js';
+import { correctiveMessage, hashText, normalizeError, observeStep, type LoopDetectorOptions, type LoopEvidence } from './loop-detector.js';
 import { dropOldest, fits, summaryPrompt, SUMMARY_PREFIX, type ContextPolicy } from './context-window.js';
 import { parseToolArguments, runTool } from './run-tool.js';
 import { guardToolResult, type UntrustedContentOptions } from './untrusted.js';

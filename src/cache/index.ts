@@ -4,7 +4,7 @@
  */
 export { createCache, type Cache, type CacheOptions, type InvalidateFilter, type LookupResult, type StoreOptions } from './cache.js';
 export { cacheMiddleware } from './middleware.js';
-export { cacheKeys, canonicalJson, type CacheKeys } from './key.js';
+export { cacheKeys, type CacheKeys } from './key.js';
 export { dot, normalize, type Embedder, type EmbedOptions } from './embedder.js';
 export { createHashedEmbedder, type HashedEmbedderOptions } from './hashed-embedder.js';
 export { createOpenAIEmbedder, type OpenAIEmbedderOptions } from './openai-embedder.js';

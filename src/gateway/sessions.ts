@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../canonical-json.js';
 import {
-  canonicalJson,
   correctiveMessage,
   emptyLoopState,
   hashText,

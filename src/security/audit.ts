@@ -3,7 +3,7 @@ import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
 import type { SqlStore } from '../store/index.js';
 import type { AuditLogRow } from '../store/schema.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../canonical-json.js';
 
 /** The `prev_hash` of the first entry: 64 zeros. */
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);

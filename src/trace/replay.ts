@@ -1,3 +1,4 @@
+import { canonicalJson } from '../canonical-json.js';
 import { defineAgent, type AgentOptions } from '../agent/define-agent.js';
 import type { RunResult } from '../agent/types.js';
 import { SextantError } from '../errors.js';
@@ -178,23 +179,14 @@ export async function loadRecording(options: { repository: TraceRepository; runI
   return recordingFromSpans(found.spans);
 }
 
-/** JSON with sorted keys: argument objects compare by content, not key order. */
+/** Arguments compare by content, not key order, whether recorded as JSON text or as a value. */
 function canonical(value: unknown): string {
-  if (typeof value === 'string') {
-    try {
-      return canonical(JSON.parse(value) as unknown);
-    } catch {
-      return JSON.stringify(value);
-    }
+  if (typeof value !== 'string') return canonicalJson(value);
+  try {
+    return canonicalJson(JSON.parse(value) as unknown);
+  } catch {
+    return JSON.stringify(value);
   }
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 function short(value: unknown, max = 160): string {
