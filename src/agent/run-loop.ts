@@ -7,8 +7,7 @@ import type { Check, CheckContext, CheckDocument, CheckRecord } from '../checks/
 import { isFailure, runCheck } from '../checks/run-check.js';
 import type { Tool, ToolLogger } from '../tools/define-tool.js';
 import type { Tracer } from '../trace/tracer.js';
-import { UNTRUSTED_CONTENT_POLICY, type InjectionAction } from '../security/injection.js';
-import { wrapUntrusted } from '../security/injection.js';
+import { UNTRUSTED_CONTENT_POLICY, wrapUntrusted, type InjectionAction } from '../security/injection.js';
 import type { CheckpointStore, SessionStore } from './stores.js';
 import { DEFAULTS } from '../defaults.js';
 import { canonicalJson } from '../canonical-json.js';
@@ -688,19 +687,15 @@ function runResult<Output>(state: RunState, stop: Stop, text: string, output: un
 
 /** The injection verdict on the tool's span: score and action always, the findings as an event when something was detected. */
 function recordInjection(span: Span, verdict: ToolInjectionVerdict): void {
-  span.set({ [INJECTION_ATTR.SCORE]: verdict.score, [INJECTION_ATTR.ACTION]: verdict.action });
+  span.set({ [ATTR.INJECTION_SCORE]: verdict.score, [ATTR.INJECTION_ACTION]: verdict.action });
   if (!verdict.detected) return;
-  span.event(INJECTION_EVENT, {
-    [INJECTION_ATTR.SCORE]: verdict.score,
-    [INJECTION_ATTR.ACTION]: verdict.action,
-    [INJECTION_ATTR.CATEGORIES]: [...new Set(verdict.findings.map((f) => f.category))].join(', '),
+  span.event(EVENTS.INJECTION, {
+    [ATTR.INJECTION_SCORE]: verdict.score,
+    [ATTR.INJECTION_ACTION]: verdict.action,
+    [ATTR.INJECTION_CATEGORIES]: [...new Set(verdict.findings.map((f) => f.category))].join(', '),
     [ATTR.EVENT_DETAIL]: verdict.findings.map((f) => `${f.category}: ${f.evidence}`).join(' | '),
   });
 }
-
-/** Span attributes of the injection verdict (src/trace's ATTR has none yet; named in its style). */
-const INJECTION_ATTR = { SCORE: 'sextant.injection.score', ACTION: 'sextant.injection.action', CATEGORIES: 'sextant.injection.categories' } as const;
-const INJECTION_EVENT = 'injection';
 
 function classifyError(error: unknown, signal: AbortSignal, limits: Limits): Stop {
   if (signal.aborted) {

@@ -128,6 +128,14 @@ export const ATTR = {
   /** Free-text detail for any event (e.g. the corrective message, the retry's error). */
   EVENT_DETAIL: 'sextant.event.detail',
 
+  // --- untrusted tool output ---------------------------------------------------------------
+  /** The injection detector's score for a tool's output (0 to 1). */
+  INJECTION_SCORE: 'sextant.injection.score',
+  /** What was done about it: 'flag', 'strip' or 'block'. */
+  INJECTION_ACTION: 'sextant.injection.action',
+  /** The detected categories, comma-separated. */
+  INJECTION_CATEGORIES: 'sextant.injection.categories',
+
   // --- gateway request ---------------------------------------------------------------------
   REQUEST_ROUTE: 'http.route',
   HTTP_STATUS: 'http.response.status_code',
@@ -151,6 +159,8 @@ export const EVENTS = {
   CHECKPOINT: 'checkpoint',
   /** A structured-output or tool-argument repair re-ask (EVENT_DETAIL). */
   REASK: 'reask',
+  /** The injection detector found instructions in a tool's output (INJECTION_SCORE, INJECTION_ACTION, INJECTION_CATEGORIES, EVENT_DETAIL). */
+  INJECTION: 'injection',
 } as const;
 
 /** Values of OPERATION. */
