@@ -1,38 +1,30 @@
 /**
- * The gateway's added latency: autocannon drives the fake upstream directly, then the gateway in
- * front of the same upstream, at the same fixed rate with the same mix of plain and streaming
- * chat requests, in one run. The upstream and the gateway each run in their own process (this
- * file, re-run with --role), the load generator in this one, so none of them shares an event loop.
+ * The gateway's added latency: a paced load generator drives the fake upstream directly, then the
+ * gateway in front of the same upstream, at the same fixed rate with the same mix of plain and
+ * streaming chat requests, in one run. The upstream and the gateway each run in their own process
+ * (this file, re-run with --role), the load generator in this one, so none of them shares an event loop.
  * The gateway runs as `sextant serve` would: store-backed tracing to a SQLite file, usage and
  * cost accounting, retry/timeout/fallback/breaker middleware; the response cache is off (every
  * request must reach the upstream for the comparison to mean anything).
  *
- *   npx tsx bench/gateway.ts [--rate 500] [--seconds 10] [--connections 10] [--stream-share 0.5] [--max-rate 1500]
+ *   npx tsx bench/gateway.ts [--rate 500] [--seconds 10] [--connections 128] [--stream-share 0.5] [--max-rate 1500]
  *
- * Latencies are taken from each response's own timing (autocannon's 'response' event, float ms),
- * not from autocannon's integer-millisecond histogram, so sub-millisecond differences show. A rate
- * counts as held when the achieved rate is within 3% of the target with no errors or non-2xx.
+ * Open loop: request i is sent at start + i/rate whatever happened to earlier ones (over a pool of
+ * up to --connections keep-alive connections; a request waiting for a free one is timed from when
+ * it was handed to the pool), so the load really is a fixed rate; how late the generator itself sent
+ * (on a busy machine) is reported as its send lag. (autocannon's overallRate is not: each connection
+ * sends its per-second quota back to back, then idles until the next second, so its latencies are
+ * those of bursts of concurrent requests.) Each latency runs from the request's send to the end of
+ * its whole body, streams included. A rate counts as held when every request succeeded and the
+ * achieved rate (responses over the time from the first send to the last response) is within 3%
+ * of the target.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-
-/** The slice of autocannon's API used here (it ships no types). */
-interface AutocannonResult {
-  requests: { total: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-}
-interface AutocannonInstance {
-  on(event: 'response', listener: (client: unknown, status: number, bytes: number, responseTimeMs: number) => void): void;
-  on(event: 'done', listener: (result: AutocannonResult) => void): void;
-  on(event: 'error', listener: (error: Error) => void): void;
-}
-const autocannon = createRequire(import.meta.url)('autocannon') as (options: Record<string, unknown>) => AutocannonInstance;
+import { Pool } from 'undici';
 
 const { values } = parseArgs({
   options: {
@@ -41,7 +33,7 @@ const { values } = parseArgs({
     db: { type: 'string' },
     rate: { type: 'string', default: '500' },
     seconds: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '128' },
     'stream-share': { type: 'string', default: '0.5' },
     'max-rate': { type: 'string', default: '1500' },
   },
@@ -103,28 +95,61 @@ interface Measured {
   errors: number;
   non2xx: number;
   latencies: number[];
+  /** How late the generator sent each request against its schedule (its own pacing accuracy), ms. */
+  sendLags: number[];
 }
 
 function body(model: string, stream: boolean, i: number) {
   return JSON.stringify({ model, stream, messages: [{ role: 'system', content: 'You are a terse assistant.' }, { role: 'user', content: `Question number ${i}: what is the capital of France?` }] });
 }
 
+/** Longest a response may take after the last send before it counts as an error. */
+const DRAIN_MS = 10_000;
+
 async function load(url: string, model: string, rate: number, seconds: number): Promise<Measured> {
-  const connections = Math.min(Number(values.connections), rate);
+  const pool = new Pool(url, { connections: Number(values.connections), pipelining: 1 });
   const streamShare = Number(values['stream-share']);
   // A fixed cycle of plain and streaming requests in the asked proportion (10 slots).
-  const slots = Array.from({ length: 10 }, (_, i) => i < Math.round(streamShare * 10));
-  const requests = slots.map((stream, i) => ({ method: 'POST' as const, path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: body(model, stream, i) }));
-  const latencies: number[] = [];
-  const instance = autocannon({ url, connections, overallRate: rate, duration: seconds, requests });
-  instance.on('response', (_client, status, _bytes, responseTime) => {
-    if (status >= 200 && status < 300) latencies.push(responseTime);
+  const bodies = Array.from({ length: 10 }, (_, i) => body(model, i < Math.round(streamShare * 10), i));
+  const total = Math.round(rate * seconds);
+  const intervalMs = 1000 / rate;
+  const m: Measured = { targetRate: rate, achievedRate: 0, errors: 0, non2xx: 0, latencies: [], sendLags: [] };
+  const inFlight = new Set<Promise<void>>();
+  let lastResponse = 0;
+
+  const send = (i: number, due: number) => {
+    const began = performance.now();
+    m.sendLags.push(began - due);
+    const call = pool
+      .request({ path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[i % 10] })
+      .then(async (response) => {
+        await response.body.text();
+        lastResponse = performance.now();
+        if (response.statusCode >= 200 && response.statusCode < 300) m.latencies.push(lastResponse - began);
+        else m.non2xx++;
+      })
+      .catch(() => void m.errors++)
+      .finally(() => inFlight.delete(call));
+    inFlight.add(call);
+  };
+
+  const start = performance.now() + 5;
+  await new Promise<void>((resolve) => {
+    let sent = 0;
+    const tick = () => {
+      const now = performance.now();
+      for (; sent < total && start + sent * intervalMs <= now; sent++) send(sent, start + sent * intervalMs);
+      if (sent === total) return resolve();
+      setTimeout(tick, Math.max(0, start + sent * intervalMs - performance.now()));
+    };
+    setTimeout(tick, 5);
   });
-  const result = await new Promise<AutocannonResult>((resolve, reject) => {
-    instance.on('done', resolve);
-    instance.on('error', reject);
-  });
-  return { targetRate: rate, achievedRate: result.requests.total / seconds, errors: result.errors + result.timeouts, non2xx: result.non2xx, latencies };
+  const drained = await Promise.race([Promise.all(inFlight).then(() => true), new Promise<false>((r) => setTimeout(() => r(false), DRAIN_MS).unref())]);
+  if (!drained) m.errors += inFlight.size;
+  await pool.destroy();
+  const answered = m.latencies.length + m.non2xx;
+  m.achievedRate = answered / (Math.max(lastResponse - start, seconds * 1000) / 1000);
+  return m;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -168,7 +193,10 @@ async function main() {
       stream_share: Number(values['stream-share']),
       direct_achieved_rps: Math.round(direct.achievedRate),
       gateway_achieved_rps: Math.round(through.achievedRate),
-      rate_held: held(direct) && held(through),
+      direct_rate_held: held(direct),
+      gateway_rate_held: held(through),
+      direct_send_lag_p99_ms: Number(percentile([...direct.sendLags].sort((x, y) => x - y), 99).toFixed(3)),
+      gateway_send_lag_p99_ms: Number(percentile([...through.sendLags].sort((x, y) => x - y), 99).toFixed(3)),
     };
     for (const p of [50, 95, 99]) {
       const dp = percentile(d, p);
@@ -180,7 +208,9 @@ async function main() {
     }
     for (const p of [50, 95, 99]) figures[`self_reported_overhead_p${p}_ms`] = Number(percentile(self, p).toFixed(3));
     console.log(`fixed rate ${rate} req/s for ${seconds}s, ${Math.round(Number(values['stream-share']) * 100)}% streaming, ${values.connections} connections`);
-    console.log(`  achieved: direct ${figures.direct_achieved_rps} req/s, gateway ${figures.gateway_achieved_rps} req/s (errors ${direct.errors + through.errors}, non-2xx ${direct.non2xx + through.non2xx})`);
+    console.log(
+      `  achieved: direct ${figures.direct_achieved_rps} req/s, gateway ${figures.gateway_achieved_rps} req/s, target ${figures.direct_rate_held ? 'held' : 'NOT held'} direct, ${figures.gateway_rate_held ? 'held' : 'NOT held'} through the gateway (errors ${direct.errors + through.errors}, non-2xx ${direct.non2xx + through.non2xx}; generator send lag p99 ${figures.direct_send_lag_p99_ms} / ${figures.gateway_send_lag_p99_ms} ms)`,
+    );
     for (const p of [50, 95, 99]) {
       console.log(`  p${p}: direct ${figures[`direct_p${p}_ms`]} ms, gateway ${figures[`gateway_p${p}_ms`]} ms, added ${figures[`added_p${p}_ms`]} ms (x${figures[`ratio_p${p}_vs_direct`]})`);
     }
