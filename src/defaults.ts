@@ -326,6 +326,12 @@ export const DEFAULTS = {
     /** Texts per embedder call while indexing: within every hosted embeddings API's batch limit. */
     embedBatchSize: 64,
   },
+  mcp: {
+    /** Starting an MCP server, its handshake and listing its tools: a local server (npx, uvx, node) is up in a few seconds even on a cold cache; one still silent after this is broken, and the agent should not wait on it. */
+    connectTimeoutMs: 30_000,
+    /** Characters of a stdio server's stderr kept for the error when it fails: the end of a stack trace or a "missing token" line, not a log's worth. */
+    stderrTailChars: 2_000,
+  },
 };
 
 export type Defaults = typeof DEFAULTS;
