@@ -42,6 +42,8 @@ const { values } = parseArgs({
 /** Child roles: print one JSON line with the URL, then serve until SIGTERM/SIGINT. */
 async function runRole(): Promise<boolean> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => process.exit(0));
+  // CPU time used so far, asked for by the parent: a per-request cost that other load on the machine does not blur.
+  process.on('message', () => process.send?.(process.cpuUsage()));
   if (values.role === 'upstream') {
     const { createFakeUpstream } = await import('../src/testing/index.js');
     const upstream = await createFakeUpstream({ record: false });
@@ -76,8 +78,16 @@ async function runRole(): Promise<boolean> {
   return false;
 }
 
+/** A child's CPU time so far (user + system), in microseconds. */
+function cpuMicros(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (usage) => resolve((usage as NodeJS.CpuUsage).user + (usage as NodeJS.CpuUsage).system));
+    child.send('cpu');
+  });
+}
+
 function startChild(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     let buffer = '';
     child.stdout!.on('data', (data: Buffer) => {
@@ -182,9 +192,13 @@ async function main() {
     await load(upstream.url, 'gpt-4o-mini', Math.min(rate, 200), 3);
     await load(gateway.url, 'fast', Math.min(rate, 200), 3);
 
+    const upstreamCpu0 = await cpuMicros(upstream.child);
     const direct = await load(upstream.url, 'gpt-4o-mini', rate, seconds);
+    const upstreamCpu1 = await cpuMicros(upstream.child);
+    const gatewayCpu0 = await cpuMicros(gateway.child);
     await fetch(`${gateway.url}/bench/overheads`);
     const through = await load(gateway.url, 'fast', rate, seconds);
+    const gatewayCpu1 = await cpuMicros(gateway.child);
     const self = ((await (await fetch(`${gateway.url}/bench/overheads`)).json()) as number[]).sort((a, b) => a - b);
     const d = [...direct.latencies].sort((a, b) => a - b);
     const g = [...through.latencies].sort((a, b) => a - b);
@@ -207,6 +221,9 @@ async function main() {
       figures[`ratio_p${p}_vs_direct`] = Number((gp / dp).toFixed(3));
     }
     for (const p of [50, 95, 99]) figures[`self_reported_overhead_p${p}_ms`] = Number(percentile(self, p).toFixed(3));
+    figures.upstream_cpu_us_per_request = Math.round((upstreamCpu1 - upstreamCpu0) / (direct.latencies.length + direct.non2xx));
+    figures.gateway_cpu_us_per_request = Math.round((gatewayCpu1 - gatewayCpu0) / (through.latencies.length + through.non2xx));
+    figures.gateway_cpu_ratio_vs_upstream = Number((figures.gateway_cpu_us_per_request / figures.upstream_cpu_us_per_request).toFixed(2));
     console.log(`fixed rate ${rate} req/s for ${seconds}s, ${Math.round(Number(values['stream-share']) * 100)}% streaming, ${values.connections} connections`);
     console.log(
       `  achieved: direct ${figures.direct_achieved_rps} req/s, gateway ${figures.gateway_achieved_rps} req/s, target ${figures.direct_rate_held ? 'held' : 'NOT held'} direct, ${figures.gateway_rate_held ? 'held' : 'NOT held'} through the gateway (errors ${direct.errors + through.errors}, non-2xx ${direct.non2xx + through.non2xx}; generator send lag p99 ${figures.direct_send_lag_p99_ms} / ${figures.gateway_send_lag_p99_ms} ms)`,
@@ -215,6 +232,9 @@ async function main() {
       console.log(`  p${p}: direct ${figures[`direct_p${p}_ms`]} ms, gateway ${figures[`gateway_p${p}_ms`]} ms, added ${figures[`added_p${p}_ms`]} ms (x${figures[`ratio_p${p}_vs_direct`]})`);
     }
 
+    console.log(
+      `  CPU per request (user + system): gateway ${figures.gateway_cpu_us_per_request} us, the upstream itself ${figures.upstream_cpu_us_per_request} us (x${figures.gateway_cpu_ratio_vs_upstream}); at ${rate} req/s the gateway needs ${((figures.gateway_cpu_us_per_request * rate) / 1e4).toFixed(0)}% of a core`,
+    );
     console.log(`  the gateway's own overhead (x-sextant-overhead-ms, plain calls): p50 ${figures.self_reported_overhead_p50_ms} ms, p95 ${figures.self_reported_overhead_p95_ms} ms, p99 ${figures.self_reported_overhead_p99_ms} ms`);
     const maxRate = Number(values['max-rate']);
     const step = Math.max(50, Math.round(rate / 5));
