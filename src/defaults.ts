@@ -331,6 +331,8 @@ export const DEFAULTS = {
     connectTimeoutMs: 30_000,
     /** Characters of a stdio server's stderr kept for the error when it fails: the end of a stack trace or a "missing token" line, not a log's worth. */
     stderrTailChars: 2_000,
+    /** close() waits this long for a stdio server's process to be gone: the SDK ends it with end of stdin, SIGTERM 2 s later, SIGKILL 2 s after that; the margin covers the kill, and the bound keeps a grandchild that holds the pipes open (a server started through npx) from hanging close(). */
+    closeWaitMs: 5_000,
   },
 };
 

@@ -118,7 +118,7 @@ describe('MCP servers as tool sources (stdio)', () => {
     const model = scriptedModel({
       replies: (request) => (request.toolChoice === 'none' ? { text: 'Still waiting on the slow tool.' } : { toolCalls: [{ id: 'c1', name: 'shop_slow', arguments: { ms: 60_000 } }] }),
     });
-    const result = await defineAgent({ model, tools: mcp.tools, limits: { timeoutMs: 1_500 } }).run('be slow');
+    const result = await defineAgent({ model, tools: mcp.tools, limits: { timeoutMs: 1_000 } }).run('be slow');
     expect(result.stopReason).toBe('timeout');
     await until(() => logOf(server.log).includes('slow cancelled'));
     expect(logOf(server.log)).not.toContain('slow finished');
@@ -166,19 +166,26 @@ describe('MCP tool sources: options, failures and close', () => {
 
     const nothing = await failure(mcpTools({ server: { command: '' } }));
     expect(nothing.code).toBe('CONFIG_INVALID');
+    const badTimeout = await failure(mcpTools({ server: fixture(), timeoutMs: 0 }));
+    expect(badTimeout.message).toBe('mcpTools: timeoutMs must be positive');
   });
 
-  it('close() stops the server process, and is safe to call twice', async () => {
+  it('a server that never answers the handshake times out, and its process is stopped', async () => {
+    const marker = `--marker=${randomUUID()}`;
+    // Reads its stdin and says nothing; it exits when stdin ends.
+    const silent = { command: process.execPath, args: ['-e', 'process.stdin.resume()', '--', marker] };
+    const error = await failure(mcpTools({ server: silent, connectTimeoutMs: 300 }));
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.message).toMatch(/did not start and list its tools within 300ms$/);
+    expect(processesWith(marker)).toEqual([]);
+  });
+
+  it('close() stops the server process and is safe to call twice; a tool called after it fails as a tool error', async () => {
     const server = fixture();
-    const mcp = await mcpTools({ server });
+    const mcp = await mcpTools({ server, include: ['add'] });
     expect(processesWith(server.marker)).toHaveLength(1);
     await Promise.all([mcp.close(), mcp.close()]);
     expect(processesWith(server.marker)).toEqual([]);
-    await mcp.close();
-  });
-
-  it('a tool called after close() fails as a tool error, not a crash', async () => {
-    const mcp = await mcpTools({ server: fixture(), include: ['add'] });
     await mcp.close();
     const model = scriptedModel({ replies: [{ toolCalls: [{ id: 'c1', name: 'add', arguments: { a: 1, b: 2 } }] }, { text: 'The tool is gone.' }] });
     const result = await defineAgent({ model, tools: mcp.tools }).run('add');

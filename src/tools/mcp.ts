@@ -67,15 +67,18 @@ const NO_SDK_TIMEOUT_MS = 2_147_483_647;
  */
 export async function mcpTools(options: McpToolsOptions): Promise<McpToolSource> {
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULTS.mcp.connectTimeoutMs;
-  if (!(connectTimeoutMs > 0)) {
-    throw new SextantError('CONFIG_INVALID', 'mcpTools: connectTimeoutMs must be positive', { context: { connectTimeoutMs } });
+  for (const [option, value] of [['connectTimeoutMs', connectTimeoutMs], ['timeoutMs', options.timeoutMs ?? 1]] as const) {
+    if (!(value > 0)) throw new SextantError('CONFIG_INVALID', `mcpTools: ${option} must be positive`, { context: { [option]: value } });
   }
   const server = describeServer(options.server);
   const stderr = stderrTail();
   const transport = openTransport(options.server, stderr);
   const client = new Client({ name: 'sextant', version: '0.1.0' });
+  // Fires when the transport has really closed (a stdio server's process has exited), including
+  // after a failed handshake, where the SDK starts closing on its own and client.close() returns at once.
+  const closed = new Promise<void>((resolve) => (client.onclose = resolve));
   let closing: Promise<void> | undefined;
-  const close = () => (closing ??= client.close());
+  const close = () => (closing ??= client.close().then(() => settleWithin(closed, DEFAULTS.mcp.closeWaitMs)));
 
   let listed: McpTool[];
   try {
@@ -242,6 +245,11 @@ function renderContent(result: CallToolResult): string {
       }
     })
     .join('\n');
+}
+
+function settleWithin(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
 }
 
 interface StderrTail {
