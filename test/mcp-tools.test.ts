@@ -229,5 +229,7 @@ describe('MCP servers as tool sources (Streamable HTTP)', () => {
     expect(error.code).toBe('UPSTREAM_ERROR');
     expect(error.message).toMatch(/^MCP server http:\/\/127\.0\.0\.1:1\/mcp failed to start: /);
     expect(error.message).not.toContain('secret');
+    const notUrl = await failure(mcpTools({ server: { url: 'localhost:8080/mcp' } }));
+    expect(notUrl.code).toBe('CONFIG_INVALID');
   });
 });

@@ -132,7 +132,10 @@ function openTransport(server: McpStdioServer | McpHttpServer, stderr: StderrTai
 /** How errors name the server: its command line, or its URL without the query (which may hold a token). */
 function describeServer(server: McpStdioServer | McpHttpServer): string {
   if ('url' in server) {
-    const url = new URL(server.url);
+    const url = URL.canParse(String(server.url)) ? new URL(server.url) : undefined;
+    if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
+      throw new SextantError('CONFIG_INVALID', `mcpTools: server.url must be an http(s) URL, got ${String(server.url)}`, { context: { url: String(server.url) } });
+    }
     return `${url.origin}${url.pathname}`;
   }
   if (typeof server.command !== 'string' || server.command === '') {
