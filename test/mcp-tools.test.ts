@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { fixtureServer } from './fixtures/mcp-server.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/mcp-server.ts', import.meta.url));
 const logDir = mkdtempSync(join(tmpdir(), 'sextant-mcp-'));
+afterAll(() => rmSync(logDir, { recursive: true, force: true }));
 
 /** The fixture server as a child process; the marker argument finds it in the process table. */
 function fixture(env: Record<string, string> = {}): McpStdioServer & { marker: string; log: string } {
