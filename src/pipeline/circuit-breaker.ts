@@ -70,7 +70,8 @@ export interface CircuitBreaker {
   snapshot(): CircuitSnapshot[];
 }
 
-const UPSTREAM_FAULTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+/** Codes that put the fault on the upstream (the target), not on the request. Fallback moves on from these too. */
+export const UPSTREAM_FAULT_CODES: readonly ErrorCode[] = [
   'UPSTREAM_ERROR',
   'UPSTREAM_RATE_LIMITED',
   'UPSTREAM_QUOTA_EXCEEDED',
@@ -79,7 +80,9 @@ const UPSTREAM_FAULTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'STREAM_INTERRUPTED',
   'UNAUTHORIZED',
   'FORBIDDEN',
-]);
+];
+
+const UPSTREAM_FAULTS: ReadonlySet<ErrorCode> = new Set(UPSTREAM_FAULT_CODES);
 
 /** Default failure rule. A TIMEOUT counts unless it is the whole call's budget running out, which says nothing about this target. */
 export function isUpstreamFailure(error: SextantError): boolean {

@@ -9,28 +9,17 @@
 import { SextantError, toSextantError, type ErrorCode } from '../errors.js';
 import type { EmbeddingRequest, ModelRequest, ModelResponse, ResponseMeta, StreamEvent } from '../model/types.js';
 import { annotate } from './annotate.js';
-import type { CircuitBreaker } from './circuit-breaker.js';
+import { UPSTREAM_FAULT_CODES, type CircuitBreaker } from './circuit-breaker.js';
 import type { CallContext, Middleware } from './middleware.js';
 import { newRelayState, relayEvent, startAttempt } from './stream-relay.js';
 
 /**
- * The target, not the request, is at fault: another model or provider may answer. Not
- * included: INVALID_REQUEST and PAYLOAD_TOO_LARGE (the same body fails everywhere), ABORTED
+ * The target, not the request, is at fault: another model or provider may answer. The
+ * circuit breaker's upstream faults, plus a per-attempt TIMEOUT, an open circuit and a model
+ * the target does not have (NOT_FOUND). Not included: INVALID_REQUEST and PAYLOAD_TOO_LARGE (the same body fails everywhere), ABORTED
  * and a total TIMEOUT (the caller is gone or out of time), configuration errors.
  */
-export const DEFAULT_FALLBACK_ON: readonly ErrorCode[] = [
-  'UPSTREAM_ERROR',
-  'UPSTREAM_RATE_LIMITED',
-  'UPSTREAM_QUOTA_EXCEEDED',
-  'UPSTREAM_BAD_RESPONSE',
-  'NETWORK_ERROR',
-  'STREAM_INTERRUPTED',
-  'TIMEOUT',
-  'CIRCUIT_OPEN',
-  'UNAUTHORIZED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-];
+export const DEFAULT_FALLBACK_ON: readonly ErrorCode[] = [...UPSTREAM_FAULT_CODES, 'TIMEOUT', 'CIRCUIT_OPEN', 'NOT_FOUND'];
 
 export interface FallbackEvent {
   from: string;
