@@ -7,7 +7,7 @@
  * A stream falls back only while nothing beyond `start` has reached the caller.
  */
 import { SextantError, toSextantError, type ErrorCode } from '../errors.js';
-import type { EmbeddingRequest, ModelRequest, ModelResponse, ResponseMeta, StreamEvent } from '../model/types.js';
+import type { ModelRequest, ModelResponse, ResponseMeta, StreamEvent } from '../model/types.js';
 import { annotate } from './annotate.js';
 import { UPSTREAM_FAULT_CODES, type CircuitBreaker } from './circuit-breaker.js';
 import type { CallContext, Middleware } from './middleware.js';
@@ -90,50 +90,68 @@ export function fallback(options: FallbackOptions = {}): Middleware {
     return !(error.code === 'TIMEOUT' && error.context.scope === 'total');
   }
 
-  /** Tries the chain; `call` runs one target. Shared by plain calls and embeddings. */
-  async function tryChain<T extends { meta: ResponseMeta }>(chain: readonly string[], context: CallContext, call: (target: string) => Promise<T>): Promise<T> {
+  /**
+   * One walk down the chain, shared by plain calls, embeddings and streams: skips open
+   * targets, records each failure, moves on or throws what goes up, and settles the meta.
+   */
+  function walkChain(chain: readonly string[], context: CallContext) {
     const failures: TargetFailure[] = [];
     let attempts = 0;
     let last: SextantError | undefined;
-    for (let i = 0; i < chain.length; i++) {
-      const target = chain[i];
-      if (breaker && !breaker.isAvailable(target)) {
+    return {
+      failures,
+      /** Records `target` as skipped when its circuit is open; then it is not called. */
+      skipsOpen(target: string): boolean {
+        if (!breaker || breaker.isAvailable(target)) return false;
         failures.push({ target, code: 'CIRCUIT_OPEN', message: `The circuit for ${target} is open`, skipped: true });
-        continue;
-      }
-      try {
-        const response = await call(target);
-        settleMeta(response.meta, target, failures, attempts);
-        return response;
-      } catch (thrown) {
-        last = toSextantError(thrown);
-        if (!movesOn(last, context)) throw failures.length > 0 ? annotate(last, { fallbacks: failures }) : last;
-        failures.push(failureOf(target, last));
-        attempts += typeof last.context.attempts === 'number' ? last.context.attempts : 1;
-        if (i + 1 < chain.length) options.onFallback?.({ from: target, to: chain[i + 1], error: last });
-      }
-    }
-    throw allFailed(failures, last);
+        return true;
+      },
+      settle(meta: ResponseMeta, target: string): void {
+        meta.target = target;
+        meta.attempts = attempts + (meta.attempts ?? 1);
+        if (failures.length > 0) meta.fallbacks = failures;
+      },
+      /** Records chain[i]'s failure and returns to move on, or throws the error when it goes up as it is. */
+      fail(i: number, error: SextantError): void {
+        last = error;
+        if (!movesOn(error, context)) throw failures.length > 0 ? annotate(error, { fallbacks: failures }) : error;
+        failures.push(failureOf(chain[i], error));
+        attempts += typeof error.context.attempts === 'number' ? error.context.attempts : 1;
+        if (i + 1 < chain.length) options.onFallback?.({ from: chain[i], to: chain[i + 1], error });
+      },
+      exhausted(): SextantError {
+        return allFailed(failures, last);
+      },
+    };
   }
 
-  function settleMeta(meta: ResponseMeta, target: string, failures: TargetFailure[], earlierAttempts: number): void {
-    meta.target = target;
-    meta.attempts = earlierAttempts + (meta.attempts ?? 1);
-    if (failures.length > 0) meta.fallbacks = failures;
+  /** Plain calls and embeddings: each target is one awaited call. */
+  async function callChain<R extends { model: string }, T extends { meta: ResponseMeta }>(
+    request: R,
+    context: CallContext,
+    next: (request: R, context: CallContext) => Promise<T>,
+  ): Promise<T> {
+    const chain = chainOf(request.model, context);
+    if (chain.length === 1) return next(request, context);
+    const walk = walkChain(chain, context);
+    for (let i = 0; i < chain.length; i++) {
+      const target = chain[i];
+      if (walk.skipsOpen(target)) continue;
+      try {
+        const response = await next(target === request.model ? request : { ...request, model: target }, context);
+        walk.settle(response.meta, target);
+        return response;
+      } catch (thrown) {
+        walk.fail(i, toSextantError(thrown));
+      }
+    }
+    throw walk.exhausted();
   }
 
   return {
     name: 'fallback',
-    generate(request, context, next) {
-      const chain = chainOf(request.model, context);
-      if (chain.length === 1) return next(request, context);
-      return tryChain(chain, context, (target) => next(target === request.model ? request : { ...request, model: target }, context));
-    },
-    embed(request: EmbeddingRequest, context, next) {
-      const chain = chainOf(request.model, context);
-      if (chain.length === 1) return next(request, context);
-      return tryChain(chain, context, (target) => next(target === request.model ? request : { ...request, model: target }, context));
-    },
+    generate: callChain,
+    embed: callChain,
     stream(request, context, next) {
       const chain = chainOf(request.model, context);
       if (chain.length === 1) return next(request, context);
@@ -147,31 +165,23 @@ export function fallback(options: FallbackOptions = {}): Middleware {
     context: CallContext,
     next: (request: ModelRequest, context: CallContext) => AsyncIterable<StreamEvent>,
   ): AsyncGenerator<StreamEvent> {
-    const failures: TargetFailure[] = [];
+    const walk = walkChain(chain, context);
     const state = newRelayState();
-    let attempts = 0;
-    let last: SextantError | undefined;
     for (let i = 0; i < chain.length; i++) {
       const target = chain[i];
-      if (breaker && !breaker.isAvailable(target)) {
-        failures.push({ target, code: 'CIRCUIT_OPEN', message: `The circuit for ${target} is open`, skipped: true });
-        continue;
-      }
+      if (walk.skipsOpen(target)) continue;
       try {
         const events = next(target === request.model ? request : { ...request, model: target }, context);
         startAttempt(state);
-        const onFinish = (response: ModelResponse) => settleMeta(response.meta, target, failures, attempts);
+        const onFinish = (response: ModelResponse) => walk.settle(response.meta, target);
         for await (const event of events) if (relayEvent(event, state, onFinish)) yield event;
         return;
       } catch (thrown) {
-        last = toSextantError(thrown);
-        if (state.outputSent) throw annotate(last, { outputSent: true, target, ...(failures.length > 0 ? { fallbacks: failures } : {}) });
-        if (!movesOn(last, context)) throw failures.length > 0 ? annotate(last, { fallbacks: failures }) : last;
-        failures.push(failureOf(target, last));
-        attempts += typeof last.context.attempts === 'number' ? last.context.attempts : 1;
-        if (i + 1 < chain.length) options.onFallback?.({ from: target, to: chain[i + 1], error: last });
+        const error = toSextantError(thrown);
+        if (state.outputSent) throw annotate(error, { outputSent: true, target, ...(walk.failures.length > 0 ? { fallbacks: walk.failures } : {}) });
+        walk.fail(i, error);
       }
     }
-    throw allFailed(failures, last);
+    throw walk.exhausted();
   }
 }
