@@ -1,15 +1,15 @@
 import { hostname } from 'node:os';
 import { sql } from 'kysely';
 import { DEFAULTS } from '../defaults.js';
-import type { TraceRow, TraceStatus } from './core-tables.js';
+import type { SpanRow, TraceRow, TraceStatus } from './core-tables.js';
 import type { SqlStore } from './db.js';
 import { expandMessageDeltas } from './message-delta.js';
 
 /** The decision record's messages attribute (trace/attributes.ts ATTR.DECISION_MESSAGES), stored as deltas. */
 const ATTR_DECISION_MESSAGES = 'sextant.decision.messages';
 
-/** A span as read back: JSON columns parsed. */
-export interface StoredSpan {
+/** A span's plain columns, the same written and read back. */
+interface SpanFields {
   id: string;
   traceId: string;
   parentId: string | null;
@@ -18,21 +18,17 @@ export interface StoredSpan {
   status: string;
   startedAt: number;
   endedAt: number | null;
+}
+
+/** A span as read back: JSON columns parsed. */
+export interface StoredSpan extends SpanFields {
   attributes: Record<string, unknown>;
   events: { name: string; at: number; attributes?: Record<string, unknown> }[];
   error: { code?: string; message: string } | null;
 }
 
 /** A span as written: JSON columns already serialized (and redacted) by the tracer. */
-export interface SpanWrite {
-  id: string;
-  traceId: string;
-  parentId: string | null;
-  kind: string;
-  name: string;
-  status: string;
-  startedAt: number;
-  endedAt: number | null;
+export interface SpanWrite extends SpanFields {
   attributes: string;
   events: string | null;
   error: string | null;
@@ -134,19 +130,7 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-function parseSpan(row: {
-  id: string;
-  trace_id: string;
-  parent_id: string | null;
-  kind: string;
-  name: string;
-  status: string;
-  started_at: number;
-  ended_at: number | null;
-  attributes: string;
-  events: string | null;
-  error: string | null;
-}): StoredSpan {
+function parseSpan(row: SpanRow): StoredSpan {
   return {
     id: row.id,
     traceId: row.trace_id,
