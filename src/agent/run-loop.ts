@@ -3,7 +3,7 @@ import { SextantError, isSextantError, toSextantError } from '../errors.js';
 import { addUsage, textOf, type AssistantMessage, type Message, type ModelRequest, type ModelResponse, type ToolCall, type ToolMessage } from '../model/types.js';
 import { countTokens, contextWindowOf } from '../model/tokens.js';
 import type { Model } from '../pipeline/middleware.js';
-import type { Check, CheckContext, CheckDocument, CheckRecord } from '../checks/types.js';
+import type { Check, CheckContext, CheckDocument, CheckFix, CheckRecord } from '../checks/types.js';
 import { isFailure, runCheck } from '../checks/run-check.js';
 import type { Tool, ToolLogger } from '../tools/define-tool.js';
 import type { Tracer } from '../trace/tracer.js';
@@ -466,15 +466,20 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
     };
   };
 
-  const runToolResultChecks = async (result: ToolResultRecord): Promise<{ reask?: string; stop?: Stop }> => {
+  /**
+   * Runs one stage's checks in order: each verdict recorded, warnings passed, fixes handed to
+   * `onFix` (the next check sees the fixed text through `contextOf`), and the first failure
+   * that re-asks or stops returned with what `onFailure` decided.
+   */
+  const runStageChecks = async (
+    stage: Check['stage'],
+    contextOf: (check: Check) => CheckContext,
+    onFix: (fixed: CheckFix) => void,
+  ): Promise<{ check: Check; reason: string; reask?: string; stop?: Stop } | undefined> => {
     for (const check of agent.checks) {
-      if (check.stage !== 'tool-result') continue;
+      if (check.stage !== stage) continue;
       const began = performance.now();
-      const ctx = {
-        ...checkContext('tool-result', check, { text: '' }),
-        toolCall: { id: result.toolCallId, name: result.name, input: result.input },
-        toolResult: { output: result.output, text: result.content, isError: result.isError },
-      };
+      const ctx = contextOf(check);
       const verdict = await runCheck(check, ctx);
       if (!isFailure(check, verdict)) {
         recordCheck(check, verdict, 'none', began);
@@ -483,15 +488,29 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
       recordCheck(check, verdict, check.onFail, began);
       if (check.onFail === 'warn') continue;
       if (check.onFail === 'fix' && check.fix) {
-        const fixed = await check.fix(ctx, verdict);
-        result.content = fixed.text;
+        onFix(await check.fix(ctx, verdict));
         continue;
       }
-      const outcome = onFailure(check, verdict.reason);
-      if (outcome.reask) return { reask: `The result of ${result.name} (${result.toolCallId}) failed the check "${check.name}": ${verdict.reason}` };
-      return outcome;
+      return { check, reason: verdict.reason, ...onFailure(check, verdict.reason) };
     }
-    return {};
+    return undefined;
+  };
+
+  const runToolResultChecks = async (result: ToolResultRecord): Promise<{ reask?: string; stop?: Stop }> => {
+    const failed = await runStageChecks(
+      'tool-result',
+      (check) => ({
+        ...checkContext('tool-result', check, { text: '' }),
+        toolCall: { id: result.toolCallId, name: result.name, input: result.input },
+        toolResult: { output: result.output, text: result.content, isError: result.isError },
+      }),
+      (fixed) => {
+        result.content = fixed.text;
+      },
+    );
+    if (!failed) return {};
+    if (failed.reask) return { reask: `The result of ${result.name} (${result.toolCallId}) failed the check "${failed.check.name}": ${failed.reason}` };
+    return { stop: failed.stop };
   };
 
   /** Validates a candidate answer, runs the answer and final checks, and decides what happens next. */
@@ -519,30 +538,20 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
       output = parsed.value;
     }
     for (const stage of ['answer', 'final'] as const) {
-      for (const check of agent.checks) {
-        if (check.stage !== stage) continue;
-        const began = performance.now();
-        const ctx = checkContext(stage, check, { text, output });
-        const verdict = await runCheck(check, ctx);
-        if (!isFailure(check, verdict)) {
-          recordCheck(check, verdict, 'none', began);
-          continue;
-        }
-        recordCheck(check, verdict, check.onFail, began);
-        if (check.onFail === 'warn') continue;
-        if (check.onFail === 'fix' && check.fix) {
-          const fixed = await check.fix(ctx, verdict);
+      const failed = await runStageChecks(
+        stage,
+        (check) => checkContext(stage, check, { text, output }),
+        (fixed) => {
           text = fixed.text;
           output = fixed.output ?? (agent.outputSchema ? output : fixed.text);
-          continue;
-        }
-        const outcome = onFailure(check, verdict.reason);
-        if (outcome.reask) {
-          state.messages.push({ role: 'user', content: outcome.reask });
-          return { kind: 'retry' };
-        }
-        return { kind: 'stop', stop: outcome.stop! };
+        },
+      );
+      if (!failed) continue;
+      if (failed.reask) {
+        state.messages.push({ role: 'user', content: failed.reask });
+        return { kind: 'retry' };
       }
+      return { kind: 'stop', stop: failed.stop! };
     }
     return { kind: 'accept', text, output };
   };
