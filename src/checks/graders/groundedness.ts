@@ -1,7 +1,6 @@
-import { DEFAULTS } from '../../defaults.js';
-import { defineCheck } from '../define-check.js';
-import type { Check, CheckOnFail, CheckStage, CheckVerdict } from '../types.js';
+import type { Check, CheckVerdict } from '../types.js';
 import { documentTexts, formatDocuments, JUDGE_UNTRUSTED_POLICY, type GraderDocuments } from './documents.js';
+import { graderCheck, type GraderCheckOptions } from './grader-check.js';
 import { askJudge, type JudgeOptions } from './judge.js';
 import { groundednessPrecheck } from './precheck.js';
 
@@ -49,33 +48,9 @@ export async function gradeGroundedness(options: GroundednessOptions): Promise<C
   return { ...verdict, evidence: { settledBy: 'judge', precheck: precheck && { reason: precheck.reason, coverage: precheck.coverage }, ...(verdict.evidence as object) } };
 }
 
-export interface GraderCheckOptions {
-  name?: string;
-  /** The judge's model string; defaults to the agent's own model. */
-  judgeModel?: string;
-  votes?: number;
-  onFail?: CheckOnFail;
-  stage?: Extract<CheckStage, 'answer' | 'final'>;
-  maxReasks?: number;
-}
-
 /** A check that fails answers not supported by what the run retrieved (documents and tool results). */
 export function groundednessCheck(options: GraderCheckOptions & { precheck?: boolean } = {}): Check {
-  return defineCheck({
-    name: options.name ?? 'groundedness',
-    stage: options.stage ?? 'answer',
-    onFail: options.onFail ?? 'reask',
-    maxReasks: options.maxReasks ?? DEFAULTS.checks.maxReasks,
-    run: (ctx) =>
-      gradeGroundedness({
-        answer: ctx.answer.text,
-        documents: ctx.documents,
-        question: ctx.question,
-        precheck: options.precheck,
-        model: ctx.model,
-        modelName: options.judgeModel ?? ctx.modelName,
-        votes: options.votes,
-        signal: ctx.signal,
-      }),
-  });
+  return graderCheck('groundedness', options, (ctx, judge) =>
+    gradeGroundedness({ answer: ctx.answer.text, documents: ctx.documents, question: ctx.question, precheck: options.precheck, ...judge }),
+  );
 }

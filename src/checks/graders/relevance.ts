@@ -1,7 +1,5 @@
-import { DEFAULTS } from '../../defaults.js';
-import { defineCheck } from '../define-check.js';
 import type { Check, CheckVerdict } from '../types.js';
-import type { GraderCheckOptions } from './groundedness.js';
+import { graderCheck, type GraderCheckOptions } from './grader-check.js';
 import { askJudge, type JudgeOptions } from './judge.js';
 
 const SYSTEM = [
@@ -25,12 +23,5 @@ export async function gradeRelevance(options: RelevanceOptions): Promise<CheckVe
 
 /** A check that fails answers that do not address the user's question. */
 export function relevanceCheck(options: GraderCheckOptions = {}): Check {
-  return defineCheck({
-    name: options.name ?? 'relevance',
-    stage: options.stage ?? 'answer',
-    onFail: options.onFail ?? 'reask',
-    maxReasks: options.maxReasks ?? DEFAULTS.checks.maxReasks,
-    run: (ctx) =>
-      gradeRelevance({ question: ctx.question, answer: ctx.answer.text, model: ctx.model, modelName: options.judgeModel ?? ctx.modelName, votes: options.votes, signal: ctx.signal }),
-  });
+  return graderCheck('relevance', options, (ctx, judge) => gradeRelevance({ question: ctx.question, answer: ctx.answer.text, ...judge }));
 }
