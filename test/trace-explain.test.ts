@@ -1,28 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli as cli } from './support/run-cli.js';
 import { formatTraceTable, parseSince } from '../src/cli/commands/traces.js';
 import { openStore, sqlTraceRepository } from '../src/store/index.js';
 import { ATTR, EVENTS, createStoreTracer, explainTrace } from '../src/trace/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sextant-explain-'));
 const dbPath = join(dir, 'sextant.db');
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await main(args);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 beforeAll(async () => {
   process.env.SEXTANT_DATABASE_URL = dbPath;

@@ -1,28 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineAgent } from '../src/agent/index.js';
-import { main } from '../src/cli/index.js';
+import { runCli as cli } from './support/run-cli.js';
 import { openStore, sqlTraceRepository } from '../src/store/index.js';
 import { createStoreTracer } from '../src/trace/index.js';
 import recorded from './trace-replay-agent.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sextant-replay-'));
 const agentModule = join(import.meta.dirname, 'trace-replay-agent.ts');
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    return { code: await main(args), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 beforeAll(async () => {
   process.env.SEXTANT_DATABASE_URL = join(dir, 'sextant.db');
