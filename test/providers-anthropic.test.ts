@@ -1,9 +1,9 @@
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../src/defaults.js';
-import { SextantError } from '../src/errors.js';
 import { createAnthropic, type ModelRequest, type StreamEvent } from '../src/model/index.js';
 import { createFakeUpstream, type FakeUpstream } from '../src/testing/index.js';
+import { collect, failure } from './support/async.js';
 
 let upstream: FakeUpstream;
 const KEY = 'sk-ant-test-secret-000111';
@@ -21,22 +21,6 @@ const ask = (extra: Partial<ModelRequest> = {}): ModelRequest => ({
   ...extra,
 });
 type Finish = Extract<StreamEvent, { type: 'finish' }>;
-
-async function collect(events: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
-  const out: StreamEvent[] = [];
-  for await (const event of events) out.push(event);
-  return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<SextantError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(SextantError);
-    return error as SextantError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('Anthropic provider: requests', () => {
   it('hoists system messages, maps tool calls and merges consecutive tool results into one user turn', async () => {

@@ -3,6 +3,7 @@ import { SextantError } from '../src/errors.js';
 import type { ModelRequest, StreamEvent } from '../src/model/index.js';
 import { createOpenAICompatible, parseRetryAfter } from '../src/model/index.js';
 import { createFakeUpstream, type FakeUpstream } from '../src/testing/index.js';
+import { collect, failure } from './support/async.js';
 
 let upstream: FakeUpstream;
 const KEY = 'sk-test-secret-key-123456';
@@ -19,22 +20,6 @@ const ask = (extra: Partial<ModelRequest> = {}): ModelRequest => ({
   messages: [{ role: 'user', content: 'Hello' }],
   ...extra,
 });
-
-async function collect(events: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
-  const out: StreamEvent[] = [];
-  for await (const event of events) out.push(event);
-  return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<SextantError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(SextantError);
-    return error as SextantError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('OpenAI-compatible provider: requests', () => {
   it('maps every request field onto the chat completions body', async () => {
