@@ -1,3 +1,4 @@
+/** The `sextant` command line: main(argv) runs one subcommand (registry in commands/index.ts) and returns the exit code. */
 import { SextantError } from '../errors.js';
 import { commands } from './commands/index.js';
 
