@@ -2,18 +2,13 @@ import { DEFAULTS } from '../defaults.js';
 import type { TraceRow } from '../store/core-tables.js';
 import type { StoredSpan } from '../store/traces.js';
 import { ATTR, EVENTS, type DecisionChoice, type DecisionSource, type DecisionTool } from './attributes.js';
+import { oneLine } from './one-line.js';
 
 export interface ExplainOptions {
   trace: TraceRow;
   spans: StoredSpan[];
   /** Characters of any input, output or message shown before it is trimmed. */
   trimChars?: number;
-}
-
-function trim(value: unknown, max: number): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
 function ms(value: number): string {
@@ -32,7 +27,7 @@ function duration(span: StoredSpan): string {
 function lastMessageSummary(messages: unknown, max: number): string {
   if (!Array.isArray(messages) || messages.length === 0) return 'no messages';
   const last = messages[messages.length - 1] as { role?: string; content?: unknown };
-  return `${messages.length} messages, last ${last.role ?? '?'}: "${trim(last.content ?? '', max)}"`;
+  return `${messages.length} messages, last ${last.role ?? '?'}: "${oneLine(last.content ?? '', max)}"`;
 }
 
 function describeEvent(event: StoredSpan['events'][number], max: number): string | undefined {
@@ -41,19 +36,19 @@ function describeEvent(event: StoredSpan['events'][number], max: number): string
     case EVENTS.LIMIT:
       return `limit hit: ${String(a[ATTR.LIMIT_NAME])} (used ${String(a[ATTR.LIMIT_USED])} of ${String(a[ATTR.LIMIT_VALUE])})`;
     case EVENTS.LOOP:
-      return `loop detector: ${String(a[ATTR.LOOP_PATTERN])} over steps ${JSON.stringify(a[ATTR.LOOP_STEPS])} → ${String(a[ATTR.LOOP_ACTION])}${a[ATTR.EVENT_DETAIL] ? ` (${trim(a[ATTR.EVENT_DETAIL], max)})` : ''}`;
+      return `loop detector: ${String(a[ATTR.LOOP_PATTERN])} over steps ${JSON.stringify(a[ATTR.LOOP_STEPS])} → ${String(a[ATTR.LOOP_ACTION])}${a[ATTR.EVENT_DETAIL] ? ` (${oneLine(a[ATTR.EVENT_DETAIL], max)})` : ''}`;
     case EVENTS.APPROVAL:
       return `approval: ${String(a[ATTR.TOOL_NAME])} ${String(a[ATTR.EVENT_DETAIL] ?? '')}`;
     case EVENTS.RETRY:
-      return `retry (attempt ${String(a[ATTR.ATTEMPTS] ?? '?')}): ${trim(a[ATTR.EVENT_DETAIL] ?? '', max)}`;
+      return `retry (attempt ${String(a[ATTR.ATTEMPTS] ?? '?')}): ${oneLine(a[ATTR.EVENT_DETAIL] ?? '', max)}`;
     case EVENTS.REASK:
-      return `re-ask: ${trim(a[ATTR.EVENT_DETAIL] ?? '', max)}`;
+      return `re-ask: ${oneLine(a[ATTR.EVENT_DETAIL] ?? '', max)}`;
     case EVENTS.CHECKPOINT:
       return undefined;
     case 'log':
-      return a.level === 'debug' ? undefined : `log ${String(a.level)}: ${trim(a.message ?? '', max)}`;
+      return a.level === 'debug' ? undefined : `log ${String(a.level)}: ${oneLine(a.message ?? '', max)}`;
     default:
-      return `${event.name}${Object.keys(a).length ? `: ${trim(a, max)}` : ''}`;
+      return `${event.name}${Object.keys(a).length ? `: ${oneLine(a, max)}` : ''}`;
   }
 }
 
@@ -74,14 +69,14 @@ function describeModel(span: StoredSpan, max: number): string[] {
   }
   const choice = a[ATTR.DECISION_CHOICE] as DecisionChoice | undefined;
   if (choice?.type === 'tool_calls') {
-    for (const call of choice.toolCalls) lines.push(`  chose:   ${call.name}(${trim(call.arguments, max)})`);
+    for (const call of choice.toolCalls) lines.push(`  chose:   ${call.name}(${oneLine(call.arguments, max)})`);
   } else if (choice?.type === 'answer') {
-    lines.push(`  chose:   answer "${trim(choice.text, max)}"`);
+    lines.push(`  chose:   answer "${oneLine(choice.text, max)}"`);
   }
-  if (a[ATTR.DECISION_RATIONALE]) lines.push(`  why:     "${trim(a[ATTR.DECISION_RATIONALE], max)}"`);
+  if (a[ATTR.DECISION_RATIONALE]) lines.push(`  why:     "${oneLine(a[ATTR.DECISION_RATIONALE], max)}"`);
   const sources = a[ATTR.DECISION_SOURCES] as DecisionSource[] | undefined;
   if (sources?.length) lines.push(`  sources: ${sources.map((s) => `${s.kind} ${s.id}${s.title ? ` (${s.title})` : ''}`).join(', ')}`);
-  if (span.error) lines.push(`  error:   ${span.error.code ? `[${span.error.code}] ` : ''}${trim(span.error.message, max)}`);
+  if (span.error) lines.push(`  error:   ${span.error.code ? `[${span.error.code}] ` : ''}${oneLine(span.error.message, max)}`);
   return lines;
 }
 
@@ -89,9 +84,9 @@ function describeTool(span: StoredSpan, max: number): string[] {
   const a = span.attributes;
   const failed = a[ATTR.TOOL_IS_ERROR] === true || span.status !== 'ok';
   const lines = [`tool ${String(a[ATTR.TOOL_NAME] ?? span.name)} · ${duration(span)}${failed ? ' · FAILED' : ''}${Number(a[ATTR.TOOL_ATTEMPTS] ?? 1) > 1 ? ` · ${String(a[ATTR.TOOL_ATTEMPTS])} attempts` : ''}`];
-  if (a[ATTR.TOOL_INPUT] !== undefined) lines.push(`  input:  ${trim(a[ATTR.TOOL_INPUT], max)}`);
-  if (a[ATTR.TOOL_OUTPUT] !== undefined) lines.push(`  output: ${trim(a[ATTR.TOOL_OUTPUT], max)}`);
-  if (span.error) lines.push(`  error:  ${span.error.code ? `[${span.error.code}] ` : ''}${trim(span.error.message, max)}`);
+  if (a[ATTR.TOOL_INPUT] !== undefined) lines.push(`  input:  ${oneLine(a[ATTR.TOOL_INPUT], max)}`);
+  if (a[ATTR.TOOL_OUTPUT] !== undefined) lines.push(`  output: ${oneLine(a[ATTR.TOOL_OUTPUT], max)}`);
+  if (span.error) lines.push(`  error:  ${span.error.code ? `[${span.error.code}] ` : ''}${oneLine(span.error.message, max)}`);
   return lines;
 }
 
@@ -99,7 +94,7 @@ function describeCheck(span: StoredSpan, max: number): string[] {
   const a = span.attributes;
   const score = typeof a[ATTR.CHECK_SCORE] === 'number' ? ` (${(a[ATTR.CHECK_SCORE] as number).toFixed(2)})` : '';
   const action = a[ATTR.CHECK_VERDICT] === 'fail' && a[ATTR.CHECK_ACTION] ? ` → ${String(a[ATTR.CHECK_ACTION])}` : '';
-  return [`check ${String(a[ATTR.CHECK_NAME] ?? span.name)}: ${String(a[ATTR.CHECK_VERDICT] ?? span.status)}${score}${action}${a[ATTR.CHECK_REASON] ? ` — ${trim(a[ATTR.CHECK_REASON], max)}` : ''}`];
+  return [`check ${String(a[ATTR.CHECK_NAME] ?? span.name)}: ${String(a[ATTR.CHECK_VERDICT] ?? span.status)}${score}${action}${a[ATTR.CHECK_REASON] ? ` — ${oneLine(a[ATTR.CHECK_REASON], max)}` : ''}`];
 }
 
 /**
@@ -124,7 +119,7 @@ export function explainTrace(options: ExplainOptions): string {
   out.push(`${trace.kind === 'run' ? 'Run' : 'Trace'} ${trace.run_id ?? trace.id}${who ? ` · ${who}` : ''}`);
   out.push(`Started ${new Date(trace.started_at).toISOString()} · ${trace.status} · ${trace.steps} steps · ${usd(trace.cost_usd)} · ${trace.input_tokens} in / ${trace.output_tokens} out tokens${trace.ended_at ? ` · ${ms(trace.ended_at - trace.started_at)}` : ''}`);
   if (trace.dropped_spans > 0) out.push(`Note: ${trace.dropped_spans} spans were dropped under load; the timeline is partial.`);
-  if (ra[ATTR.RUN_INPUT] !== undefined) out.push(`Input: ${trim(ra[ATTR.RUN_INPUT], max)}`);
+  if (ra[ATTR.RUN_INPUT] !== undefined) out.push(`Input: ${oneLine(ra[ATTR.RUN_INPUT], max)}`);
   out.push('');
 
   const render = (span: StoredSpan, depth: number): void => {
@@ -170,8 +165,8 @@ export function explainTrace(options: ExplainOptions): string {
   out.push('');
   const reason = trace.stop_reason ?? (trace.status === 'running' ? 'still running' : trace.status);
   const detail = ra[ATTR.STOP_DETAIL] ?? root?.error?.message;
-  out.push(`Stopped: ${reason}${detail ? ` — ${trim(detail, max)}` : ''}`);
+  out.push(`Stopped: ${reason}${detail ? ` — ${oneLine(detail, max)}` : ''}`);
   if (trace.status === 'interrupted') out.push('The process writing this run died mid-run; the steps above are those it completed.');
-  if (ra[ATTR.RUN_OUTPUT] !== undefined) out.push(`Output: ${trim(ra[ATTR.RUN_OUTPUT], max)}`);
+  if (ra[ATTR.RUN_OUTPUT] !== undefined) out.push(`Output: ${oneLine(ra[ATTR.RUN_OUTPUT], max)}`);
   return out.join('\n');
 }

@@ -3,14 +3,17 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULTS } from '../../defaults.js';
 import { SextantError } from '../../errors.js';
 import { parseModelString } from '../../model/model-string.js';
+import { redactValue } from '../../security/pii.js';
 import { defineAgent, type Agent, type AgentOptions } from '../../agent/define-agent.js';
 import type { RunResult } from '../../agent/types.js';
 import { openStore, type SqlStore } from '../../store/db.js';
 import { sqlTraceRepository } from '../../store/traces.js';
 import { ATTR, EVENTS } from '../../trace/attributes.js';
 import { fanOutTracer } from '../../trace/fan-out.js';
+import { oneLine } from '../../trace/one-line.js';
 import { createStoreTracer } from '../../trace/store-tracer.js';
 import type { SpanHandle, StartSpanOptions, Tracer } from '../../trace/tracer.js';
 import type { Command } from './command.js';
@@ -113,11 +116,7 @@ async function readStdin(): Promise<string> {
 
 const usd = (value: number) => `$${value.toFixed(6)}`;
 
-function short(value: unknown, max = 160): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  const flat = (text ?? '').replace(/\s+/g, ' ');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
+const short = (value: unknown, max = 160) => oneLine(value, max);
 
 /** A tracer that writes nothing: it prints each span as it ends, for the live view on stderr. */
 function liveView(write: (line: string) => void): Tracer & { costUsd(): number } {
@@ -191,7 +190,8 @@ export const runCommand: Command = {
     if (values.model !== undefined && values.model !== 'scripted') parseModelString(values.model);
 
     const store = await openStore();
-    const storeTracer = createStoreTracer({ repository: sqlTraceRepository(store) });
+    // Redaction before storage is the default (DEFAULTS.security.pii.redactStored): runs hold users' messages.
+    const storeTracer = createStoreTracer({ repository: sqlTraceRepository(store), redact: DEFAULTS.security.pii.redactStored ? redactValue : undefined });
     const write = (line: string) => process.stderr.write(`${line}\n`);
     const live = liveView(write);
     const cleanups: Array<() => unknown> = [];
