@@ -185,6 +185,8 @@ export const DEFAULTS = {
       maxOutputBytes: 64 * 1024,
       /** Python under bubblewrap: address-space limit (MB) set with ulimit -v. */
       pythonMemoryMb: 256,
+      /** The once-per-process probes for Python and bubblewrap: a hung probe must not hang the first run; past it the sandbox counts as unavailable. */
+      probeTimeoutMs: 5_000,
     },
   },
   eval: {
@@ -225,6 +227,8 @@ export const DEFAULTS = {
     maxBytes: 256 * 1024 * 1024,
     /** LRU: recent questions are the likeliest to come back; LFU is available for stable FAQ traffic. */
     eviction: 'lru' as 'lru' | 'lfu',
+    /** Past a limit, eviction frees down to this share of maxEntries and maxBytes at once, so it does not run again on every insert. */
+    evictToShare: 0.95,
     /** No semantic lookup past this many user turns: deep into a conversation (or an agent loop) a similar question rarely wants the same answer. */
     maxTurns: 1,
     /** Answers that call tools are not cached by default: the tools' results may differ next time. */

@@ -180,9 +180,8 @@ export async function createCache(options: CacheOptions = {}): Promise<Cache> {
 
   const evict = async () => {
     if (entries.size <= settings.maxEntries && totalBytes <= settings.maxBytes) return;
-    // Evict down to 95% of the limits at once, so eviction does not run on every insert.
-    const targetEntries = Math.floor(settings.maxEntries * 0.95);
-    const targetBytes = Math.floor(settings.maxBytes * 0.95);
+    const targetEntries = Math.floor(settings.maxEntries * d.evictToShare);
+    const targetBytes = Math.floor(settings.maxBytes * d.evictToShare);
     const order = settings.eviction === 'lru' ? [...entries.values()] : [...entries.values()].sort((a, b) => a.hits - b.hits || a.lastUsedAt - b.lastUsedAt);
     const victims: CacheEntry[] = [];
     let count = entries.size;

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { constants } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
+import { DEFAULTS } from '../../defaults.js';
 import { SextantError } from '../../errors.js';
 import type { SandboxLimits, SandboxResult } from './types.js';
 
@@ -17,7 +18,7 @@ function which(name: string, path = process.env.PATH ?? ''): string | undefined 
 function pythonExecutable(): string | undefined {
   const found = which('python3');
   if (!found) return undefined;
-  const probe = spawnSync(found, ['-c', 'import sys; print(sys.executable); print(sys.prefix)'], { encoding: 'utf8', timeout: 5000 });
+  const probe = spawnSync(found, ['-c', 'import sys; print(sys.executable); print(sys.prefix)'], { encoding: 'utf8', timeout: DEFAULTS.checks.sandbox.probeTimeoutMs });
   const [executable] = probe.stdout?.trim().split('\n') ?? [];
   return probe.status === 0 && executable ? realpathSync(executable) : undefined;
 }
@@ -41,7 +42,7 @@ function probePythonSandbox(bwrapPath: string | undefined): PythonSandbox | unde
   if (!bwrap || !existsSync(bwrap)) return undefined;
   const python = pythonExecutable();
   if (!python) return undefined;
-  const probe = spawnSync(bwrap, [...bwrapArgs(python), python, '-c', 'pass'], { timeout: 5000 });
+  const probe = spawnSync(bwrap, [...bwrapArgs(python), python, '-c', 'pass'], { timeout: DEFAULTS.checks.sandbox.probeTimeoutMs });
   return probe.status === 0 ? { bwrap, python } : undefined;
 }
 
