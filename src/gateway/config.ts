@@ -72,7 +72,24 @@ export const gatewayConfigSchema = z.object({
       loopDetection: z.enum(['off', 'warn', 'enforce']).default('enforce'),
     })
     .prefault({}),
-  tracing: z.object({ enabled: z.boolean().default(true) }).prefault({}),
+  tracing: z
+    .object({
+      enabled: z.boolean().default(true),
+      /** Prune finished traces older than this (ms), every retentionIntervalMs; 0 keeps them forever. */
+      retentionMaxAgeMs: z.number().int().nonnegative().default(DEFAULTS.trace.retentionMaxAgeMs),
+      /** Prune the oldest traces beyond this much stored span JSON (bytes); 0 sets no bound. */
+      retentionMaxBytes: z.number().int().nonnegative().default(DEFAULTS.trace.retentionMaxBytes),
+      retentionIntervalMs: z.number().int().positive().default(DEFAULTS.trace.retentionIntervalMs),
+    })
+    .prefault({}),
+  security: z
+    .object({
+      /** Replace PII and secrets in spans before they are stored. */
+      redactStored: z.boolean().default(DEFAULTS.security.pii.redactStored),
+      /** Replace PII and secrets with placeholders before a request goes upstream, and put them back in the answer. */
+      redactUpstream: z.boolean().default(DEFAULTS.security.pii.redactUpstream),
+    })
+    .prefault({}),
   auth: z
     .object({
       /** Require a virtual key (Authorization: Bearer sk-sx-...) on every /v1 call. The admin key is SEXTANT_ADMIN_KEY. */

@@ -8,13 +8,15 @@ import { createProviderRouter } from '../model/router.js';
 import { budgetMiddleware, keyBudgets } from '../pipeline/budget.js';
 import { createPipeline, type Pipeline } from '../pipeline/create-pipeline.js';
 import { rateLimitMiddleware, keyRateLimits } from '../pipeline/rate-limit.js';
+import { redactMiddleware } from '../pipeline/redact.js';
 import { createAdminRoutes } from '../security/admin-routes.js';
 import { createAuditLog } from '../security/audit.js';
 import { createSqlBudgetLedger } from '../security/budget-ledger-sql.js';
-import { authorize, createKeyStore, type KeyStore } from '../security/keys.js';
+import { authorize, createKeyStore, type KeyLimits, type KeyStore } from '../security/keys.js';
+import { redactValue } from '../security/pii.js';
 import { createMemoryRateLimiter } from '../security/rate-limiter.js';
 import type { SqlStore } from '../store/db.js';
-import { sqlTraceRepository } from '../store/traces.js';
+import { sqlTraceRepository, startRetention } from '../store/traces.js';
 import { createStoreTracer } from '../trace/store-tracer.js';
 import type { Tracer } from '../trace/tracer.js';
 import { createGatewayApp } from './app.js';
@@ -55,7 +57,7 @@ export interface Gateway {
   readonly cache: Cache | undefined;
   /** Starts the HTTP server (default: the config's port and host). */
   listen(options?: { port?: number; host?: string }): Promise<RunningServer>;
-  /** Drains and stops the server if listening, then flushes traces and cache counters. The store stays open. */
+  /** Drains and stops the server if listening, stops trace retention, then flushes traces, cache counters, keys' last use and the audit log. The store stays open. */
   close(): Promise<void>;
 }
 
@@ -80,17 +82,39 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
 
   const audit = createAuditLog({ store });
   const keys = createKeyStore({ store, audit });
-  const limitsOf = async (keyId: string) => (await keys.get(keyId))?.limits;
+  /**
+   * Each key's limits as its latest authentication read them: every /v1 call authenticates
+   * (one read) right before the pipeline, so the rate-limit and budget resolvers find its
+   * limits here instead of reading the key again. A key seen by no call yet (the pipeline
+   * used directly) is read from the store.
+   */
+  const authenticatedLimits = new Map<string, KeyLimits>();
+  const limitsOf = async (keyId: string) => authenticatedLimits.get(keyId) ?? (await keys.get(keyId))?.limits;
   const ledger = createSqlBudgetLedger({ store });
   const cache = config.cache.enabled ? await createCache({ store, embedder: config.cache.semantic ? undefined : false }) : undefined;
   const traces = sqlTraceRepository(store);
-  const ownTracer = !options.tracer && config.tracing.enabled ? createStoreTracer({ repository: traces, rootFlushMs: DEFAULTS.gateway.traceFlushMs }) : undefined;
+  const ownTracer =
+    !options.tracer && config.tracing.enabled
+      ? createStoreTracer({ repository: traces, rootFlushMs: DEFAULTS.gateway.traceFlushMs, redact: config.security.redactStored ? redactValue : undefined })
+      : undefined;
   const tracer = options.tracer ?? ownTracer;
+  const { retentionMaxAgeMs, retentionMaxBytes, retentionIntervalMs } = config.tracing;
+  const stopRetention =
+    retentionMaxAgeMs || retentionMaxBytes
+      ? startRetention({
+          repository: traces,
+          intervalMs: retentionIntervalMs,
+          maxAgeMs: retentionMaxAgeMs || undefined,
+          maxBytes: retentionMaxBytes || undefined,
+          onError: (error) => log(`sextant gateway: trace retention failed: ${(error as Error)?.message ?? String(error)}`),
+        })
+      : undefined;
 
   const router = createProviderRouter({ providers: buildProviders(config, options.providers), env: options.env });
   const timeouts = targetTimeouts(config);
   const pipeline = createPipeline({
     terminal: timedTerminal({ terminal: router, timeouts }),
+    redact: config.security.redactUpstream ? redactMiddleware() : undefined,
     rateLimit: rateLimitMiddleware({ limiter: createMemoryRateLimiter(), resolve: keyRateLimits({ limitsOf }), audit }),
     budget: budgetMiddleware({ ledger, budgets: config.budgets, resolve: keyBudgets({ limitsOf }), audit }),
     cache: cache && cacheMiddleware(cache),
@@ -100,7 +124,15 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
 
   const routes = createRouteTable({ config, random: options.random });
   const sessions = createSessionTracker({ loopDetection: config.sessions.loopDetection });
-  const auth: GatewayAuth = { required: config.auth.required, authenticate: (header) => keys.authenticate(header), authorize };
+  const auth: GatewayAuth = {
+    required: config.auth.required,
+    async authenticate(header) {
+      const identity = await keys.authenticate(header);
+      authenticatedLimits.set(identity.keyId, identity.limits);
+      return identity;
+    },
+    authorize,
+  };
   const app = createGatewayApp({
     routes,
     model: pipeline,
@@ -135,9 +167,13 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     },
     async close() {
       await server?.close();
+      stopRetention?.();
       if (ownTracer) await ownTracer.close();
       else await tracer?.flush?.();
       await cache?.close();
+      // Keys' last-used times and `key.used` entries are written in batches: the last ones now, while the store is open.
+      await keys.close();
+      await audit.close();
     },
   };
 }

@@ -37,6 +37,15 @@ export function describeModels(config: GatewayConfig): string[] {
   return lines;
 }
 
+/** Tracing, retention and redaction, as one line of the start banner. */
+export function describeTraces(config: GatewayConfig): string {
+  if (!config.tracing.enabled) return 'off';
+  const { retentionMaxAgeMs: age, retentionMaxBytes: bytes } = config.tracing;
+  const kept = [age ? `${Math.round(age / 86_400_000)} days` : '', bytes ? `${Math.round(bytes / 1024 / 1024)} MiB` : ''].filter(Boolean).join(' / ') || 'forever';
+  const pii = [config.security.redactStored && 'before storage', config.security.redactUpstream && 'before upstream'].filter(Boolean).join(' and ') || 'off';
+  return `on (kept ${kept}); PII redaction ${pii}`;
+}
+
 export const serveCommand: Command = {
   summary: 'Start the OpenAI-compatible gateway and the dashboard',
   async run(args) {
@@ -72,6 +81,7 @@ export const serveCommand: Command = {
       `  data              ${store.location} (${store.engine})`,
       `  config            ${configPath ?? 'none: providers from the environment'}`,
       `  keys              ${config.auth.required ? 'required (Authorization: Bearer sk-sx-...; create one with `sextant keys create`)' : 'optional (a virtual key attributes calls to its tenant and budgets)'}`,
+      `  traces            ${describeTraces(config)}`,
       `  cache             ${config.cache.enabled ? `on (${config.cache.semantic ? 'exact + semantic' : 'exact'}; x-sextant-cache: bypass skips it)` : 'off'}`,
       '  models',
       ...describeModels(config).map((line) => `    ${line}`),
