@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openStore, sqlTraceRepository } from '../src/store/index.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -59,6 +60,21 @@ describe('sextant run', () => {
     expect(json.output.answer).toContain('address');
     expect(json.output.citations).toEqual(['shipping-address.md#changing-a-shipping-address']);
     expect(typeof json.runId).toBe('string');
+  });
+
+  it('stores the run with PII redacted (the default)', async () => {
+    const result = await sextant(['run', 'examples/support-desk', 'Where is my order 1042? Mail me at jane.doe@example.com']);
+    expect(result.code).toBe(0);
+    const runId = /run id: ([0-9a-f-]{36})/.exec(result.stderr)![1];
+    const store = await openStore({ url: env.SEXTANT_DATABASE_URL });
+    try {
+      const stored = await sqlTraceRepository(store).get(runId);
+      const text = JSON.stringify(stored!.spans);
+      expect(text).toContain('[EMAIL]');
+      expect(text).not.toContain('jane.doe@example.com');
+    } finally {
+      await store.close();
+    }
   });
 
   it('says clearly what is wrong with a bad module or input', async () => {
