@@ -19,6 +19,14 @@ function nodeBindings(c: Context): NodeBindings | undefined {
   return env?.incoming && env.outgoing ? (env as NodeBindings) : undefined;
 }
 
+/** Node's response when the app runs under node-server: a handler may write to it and answer RESPONSE_ALREADY_SENT. */
+export function nodeResponse(c: Context): ServerResponse | undefined {
+  return nodeBindings(c)?.outgoing;
+}
+
+/** A body-less response with this header tells node-server the handler has written the response itself. */
+export const RESPONSE_ALREADY_SENT = 'x-hono-already-sent';
+
 export function requestHeader(c: Context, name: string): string | undefined {
   const node = nodeBindings(c);
   if (!node) return c.req.header(name);

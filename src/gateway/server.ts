@@ -30,22 +30,6 @@ const DRAINING_BODY = JSON.stringify({
   error: { message: 'The gateway is shutting down; retry shortly or on another replica', type: 'service_unavailable', param: null, code: 'shutting_down' },
 } satisfies OpenAIErrorBody);
 
-/**
- * A stream's headers leave with its first frames, in one syscall instead of two. (Node already
- * batches a chunked response's writes within one turn of the event loop; node-server flushes the
- * headers on their own just before.)
- */
-function sendHeadersWithFirstWrite(res: ServerResponse): void {
-  const { flushHeaders } = res;
-  res.flushHeaders = function (this: ServerResponse) {
-    if (res.writableCorked === 0 && res.socket) {
-      res.cork();
-      process.nextTick(() => res.uncork());
-    }
-    flushHeaders.call(this);
-  };
-}
-
 /** Serves a Hono app on Node's HTTP server, with request accounting for a draining shutdown. */
 export function listen(app: Hono, options: ListenOptions = {}): Promise<RunningServer> {
   const listener = getRequestListener(app.fetch);
@@ -61,7 +45,6 @@ export function listen(app: Hono, options: ListenOptions = {}): Promise<RunningS
       return;
     }
     inFlight++;
-    sendHeadersWithFirstWrite(res);
     res.once('close', () => {
       inFlight--;
       if (draining && inFlight === 0) drained?.();
