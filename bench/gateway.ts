@@ -7,7 +7,7 @@
  * cost accounting, retry/timeout/fallback/breaker middleware; the response cache is off (every
  * request must reach the upstream for the comparison to mean anything).
  *
- *   npx tsx bench/gateway.ts [--rate 500] [--seconds 10] [--connections 128] [--stream-share 0.5] [--max-rate 1500]
+ *   npx tsx bench/gateway.ts [--rate 500] [--seconds 10] [--connections 128] [--stream-share 0.5] [--max-rate 1500] [--profile dir]
  *
  * Open loop: request i is sent at start + i/rate whatever happened to earlier ones (over a pool of
  * up to --connections keep-alive connections; a request waiting for a free one is timed from when
@@ -36,6 +36,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '128' },
     'stream-share': { type: 'string', default: '0.5' },
     'max-rate': { type: 'string', default: '1500' },
+    /** Write a V8 CPU profile of the gateway process into this directory (open it in Chrome DevTools). */
+    profile: { type: 'string' },
   },
 });
 
@@ -86,8 +88,8 @@ function cpuMicros(child: ChildProcess): Promise<number> {
   });
 }
 
-function startChild(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+function startChild(args: string[], nodeArgs: string[] = []): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', new URL(import.meta.url).pathname, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     let buffer = '';
     child.stdout!.on('data', (data: Buffer) => {
@@ -186,7 +188,8 @@ async function main() {
   const seconds = Number(values.seconds);
   const dir = mkdtempSync(join(tmpdir(), 'sextant-bench-gateway-'));
   const upstream = await startChild(['--role', 'upstream']);
-  const gateway = await startChild(['--role', 'gateway', '--upstream', upstream.url, '--db', join(dir, 'bench.db')]);
+  const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [];
+  const gateway = await startChild(['--role', 'gateway', '--upstream', upstream.url, '--db', join(dir, 'bench.db')], profile);
   try {
     // Each side is warmed at the target rate right before it is measured (JIT, connection pools,
     // tokenizer tables): after the other side's run it has sat idle, and the first ~2 s after an

@@ -165,6 +165,11 @@ async function pipeToNode(source: SseSource, outgoing: ServerResponse, headers: 
   });
   for (let text = await source.next(); text !== undefined; text = await source.next()) {
     if (outgoing.destroyed) return;
+    // Frames produced in the same turn of the event loop (an upstream read holding several events) leave in one write.
+    if (outgoing.writableCorked === 0) {
+      outgoing.cork();
+      process.nextTick(() => outgoing.uncork());
+    }
     if (!outgoing.write(text)) await drained(outgoing);
   }
   if (!outgoing.destroyed) outgoing.end();
