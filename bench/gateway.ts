@@ -17,7 +17,8 @@
  * those of bursts of concurrent requests.) Each latency runs from the request's send to the end of
  * its whole body, streams included. A rate counts as held when every request succeeded and the
  * achieved rate (responses over the time from the first send to the last response) is within 3%
- * of the target.
+ * of the target. Also printed: CPU per request of each process, how long the gateway's event loop
+ * was held up (what a request arriving meanwhile waits), and the first second after an idle spell.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -72,6 +73,15 @@ async function runRole(): Promise<boolean> {
       if (value !== null) overheads.push(Number(value));
     });
     outer.get('/bench/overheads', (c) => c.json(overheads.splice(0)));
+    // How long the event loop was held up (a synchronous SQLite batch, GC): what every request arriving meanwhile waits.
+    const { monitorEventLoopDelay } = await import('node:perf_hooks');
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
+    outer.get('/bench/loop', (c) => {
+      const figures = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
+      loop.reset();
+      return c.json(figures);
+    });
     outer.route('/', gateway.app);
     const server = await startServer(outer, { port: 0, host: '127.0.0.1' });
     console.log(JSON.stringify({ url: server.url }));
@@ -114,6 +124,9 @@ interface Measured {
 function body(model: string, stream: boolean, i: number) {
   return JSON.stringify({ model, stream, messages: [{ role: 'system', content: 'You are a terse assistant.' }, { role: 'user', content: `Question number ${i}: what is the capital of France?` }] });
 }
+
+/** The idle spell before the after-idle figures: longer than undici's and Node's keep-alive timeouts (4-5 s), so pooled connections are gone. */
+const IDLE_MS = 6_000;
 
 /** Longest a response may take after the last send before it counts as an error. */
 const DRAIN_MS = 10_000;
@@ -202,9 +215,11 @@ async function main() {
     await load(gateway.url, 'fast', rate, 3);
     const gatewayCpu0 = await cpuMicros(gateway.child);
     await fetch(`${gateway.url}/bench/overheads`);
+    await fetch(`${gateway.url}/bench/loop`);
     const through = await load(gateway.url, 'fast', rate, seconds);
     const gatewayCpu1 = await cpuMicros(gateway.child);
     const self = ((await (await fetch(`${gateway.url}/bench/overheads`)).json()) as number[]).sort((a, b) => a - b);
+    const loop = (await (await fetch(`${gateway.url}/bench/loop`)).json()) as { p50: number; p99: number; max: number };
     const d = [...direct.latencies].sort((a, b) => a - b);
     const g = [...through.latencies].sort((a, b) => a - b);
     const figures: Record<string, number | boolean> = {
@@ -226,6 +241,9 @@ async function main() {
       figures[`ratio_p${p}_vs_direct`] = Number((gp / dp).toFixed(3));
     }
     for (const p of [50, 95, 99]) figures[`self_reported_overhead_p${p}_ms`] = Number(percentile(self, p).toFixed(3));
+    figures.gateway_loop_delay_p50_ms = Number(loop.p50.toFixed(3));
+    figures.gateway_loop_delay_p99_ms = Number(loop.p99.toFixed(3));
+    figures.gateway_loop_delay_max_ms = Number(loop.max.toFixed(3));
     figures.upstream_cpu_us_per_request = Math.round((upstreamCpu1 - upstreamCpu0) / (direct.latencies.length + direct.non2xx));
     figures.gateway_cpu_us_per_request = Math.round((gatewayCpu1 - gatewayCpu0) / (through.latencies.length + through.non2xx));
     figures.gateway_cpu_ratio_vs_upstream = Number((figures.gateway_cpu_us_per_request / figures.upstream_cpu_us_per_request).toFixed(2));
@@ -241,6 +259,21 @@ async function main() {
       `  CPU per request (user + system): gateway ${figures.gateway_cpu_us_per_request} us, the upstream itself ${figures.upstream_cpu_us_per_request} us (x${figures.gateway_cpu_ratio_vs_upstream}); at ${rate} req/s the gateway needs ${((figures.gateway_cpu_us_per_request * rate) / 1e4).toFixed(0)}% of a core`,
     );
     console.log(`  the gateway's own overhead (x-sextant-overhead-ms, plain calls): p50 ${figures.self_reported_overhead_p50_ms} ms, p95 ${figures.self_reported_overhead_p95_ms} ms, p99 ${figures.self_reported_overhead_p99_ms} ms`);
+    console.log(`  the gateway's event loop held up (monitorEventLoopDelay, 1 ms resolution): p50 ${figures.gateway_loop_delay_p50_ms} ms, p99 ${figures.gateway_loop_delay_p99_ms} ms, max ${figures.gateway_loop_delay_max_ms} ms`);
+    // The first second after an idle spell, each side after the same idle time, against its own steady state above.
+    const idle = () => new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    await idle();
+    const directAfterIdle = [...(await load(upstream.url, 'gpt-4o-mini', rate, 1)).latencies].sort((a, b) => a - b);
+    await idle();
+    const gatewayAfterIdle = [...(await load(gateway.url, 'fast', rate, 1)).latencies].sort((a, b) => a - b);
+    for (const p of [50, 99]) {
+      figures[`direct_after_idle_p${p}_ms`] = Number(percentile(directAfterIdle, p).toFixed(3));
+      figures[`gateway_after_idle_p${p}_ms`] = Number(percentile(gatewayAfterIdle, p).toFixed(3));
+      figures[`added_after_idle_p${p}_ms`] = Number((percentile(gatewayAfterIdle, p) - percentile(directAfterIdle, p)).toFixed(3));
+    }
+    console.log(
+      `  first second after ${IDLE_MS / 1000} s idle: p50 direct ${figures.direct_after_idle_p50_ms} ms, gateway ${figures.gateway_after_idle_p50_ms} ms; p99 direct ${figures.direct_after_idle_p99_ms} ms, gateway ${figures.gateway_after_idle_p99_ms} ms`,
+    );
     const maxRate = Number(values['max-rate']);
     const step = Math.max(50, Math.round(rate / 5));
     figures.direct_max_sustained_rps = await highestSustained(upstream.url, 'gpt-4o-mini', step, maxRate);
