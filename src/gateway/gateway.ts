@@ -36,7 +36,7 @@ export interface CreateGatewayOptions {
   store: SqlStore;
   /** Providers by name, taking precedence over the config's (e.g. a scripted model with its own replies). */
   providers?: Record<string, Provider>;
-  /** Default: a store-backed tracer (when `config.tracing.enabled`). */
+  /** Default: a store-backed tracer (when `config.tracing.enabled`), redacting PII unless `config.security.redactStored` is false. A tracer given here redacts as it was built to. */
   tracer?: Tracer;
   /** Where providers' keys and base URLs are read for model strings the config does not name. Default process.env. */
   env?: Env;
