@@ -112,7 +112,7 @@ function tracingMiddleware(tracer: Tracer): Middleware {
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sextant-bench-pipeline-'));
 const store = await openStore({ url: join(dataDir, 'sextant.db') });
-const tracer = createStoreTracer({ repository: sqlTraceRepository(store) });
+const tracer = createStoreTracer({ repository: sqlTraceRepository(store), redact: false });
 const caches: Cache[] = [];
 
 async function pipelines(terminal: Terminal): Promise<{ core: Model; full: Model; all: Model }> {

@@ -82,7 +82,7 @@ interface Overhead {
 }
 
 async function overhead(store: SqlStore, delayMs: number): Promise<Overhead> {
-  const tracer = createStoreTracer({ repository: sqlTraceRepository(store) });
+  const tracer = createStoreTracer({ repository: sqlTraceRepository(store), redact: false });
   const off = agentFor(undefined, delayMs);
   const on = agentFor(tracer, delayMs);
   // Warm-up: JIT, statement preparation, page cache.
@@ -130,7 +130,7 @@ function spanAttributes(i: number): Record<string, unknown> {
 
 /** Spans per second through the store tracer, end to end (create, serialize, queue, batch, write). */
 async function tracerThroughput(store: SqlStore): Promise<{ spansPerSec: number; spansPerCpuSec: number; dropped: number }> {
-  const tracer = createStoreTracer({ repository: sqlTraceRepository(store) });
+  const tracer = createStoreTracer({ repository: sqlTraceRepository(store), redact: false });
   const chunk = 2_000;
   let emitted = 0;
   const cpu0 = process.cpuUsage();

@@ -32,8 +32,10 @@ export const DEFAULTS = {
     queueSize: 10_000,
     /** Above this fill ratio, ordinary spans (model, tool, check) are sampled; run/step ends and errors never are. */
     sampleAboveRatio: 0.5,
-    /** Spans written per transaction: large enough to amortize the commit, small enough to keep each flush under ~20 ms. */
+    /** Spans written per flush at most: large enough to amortize the commit; writeSliceMs bounds each slice of it. */
     batchSize: 2_000,
+    /** Longest one synchronous trace write may hold the event loop: a flush goes in slices of about this, with a turn between them, so a gateway's p99 does not carry a whole batch's commit (3.5 ms at 500 req/s). */
+    writeSliceMs: 1,
     /** Longest an ordinary finished span waits before it is written (the periodic flush). */
     flushIntervalMs: 200,
     /** Longest a finished step waits before it is written: a killed process loses at most this much of its run, and a fast agent shares one transaction over many steps instead of paying a commit per step. */

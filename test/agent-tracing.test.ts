@@ -13,7 +13,7 @@ afterAll(() => store.close());
 describe('tracing', () => {
   it('writes run, step, model and tool spans with the decision record, enough to replay the run', async () => {
     const repository = sqlTraceRepository(store);
-    const tracer = createStoreTracer({ repository });
+    const tracer = createStoreTracer({ repository, redact: false });
     const kb = defineTool({ name: 'kb_search', description: 'Searches the help center', input: z.object({ q: z.string() }), execute: ({ q }) => `Article 12: to reset a password (${q}), use the link.` });
     const model = scriptedModel({
       replies: [
@@ -60,7 +60,7 @@ describe('tracing', () => {
 
   it('records limit and loop events on the run span', async () => {
     const repository = sqlTraceRepository(store);
-    const tracer = createStoreTracer({ repository });
+    const tracer = createStoreTracer({ repository, redact: false });
     const same = defineTool({ name: 'same', description: 's', input: z.object({}), execute: () => 'same' });
     const agent = defineAgent({ model: scriptedModel({ replies: () => ({ toolCalls: [{ name: 'same' }] }) }), tools: [same], tracer, limits: { answerOnLimit: false } });
     await agent.run('x', { runId: 'trace-run-2' });

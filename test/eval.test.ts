@@ -116,7 +116,7 @@ describe('sextant eval', () => {
     const store = await openStore({ url: ':memory:' });
     try {
       const repository = sqlTraceRepository(store);
-      const tracer = createStoreTracer({ repository });
+      const tracer = createStoreTracer({ repository, redact: false });
       await defineAgent({ ...goodOptions, tracer }).run('How long does shipping take?', { runId: 'eval-recorded-1' });
       await tracer.close();
       const suite = parseSuite({ agent: join(fixtures, 'support-agent.ts'), repeats: 1, cases: [{ name: 'stored run', replay: 'eval-recorded-1', expect: { contains: ['business days'] } }] }, join(dir, 'stored.yaml'));

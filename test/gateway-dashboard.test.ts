@@ -16,7 +16,7 @@ let userKey: string;
 beforeAll(async () => {
   upstream = await createFakeUpstream();
   store = await openStore({ url: ':memory:' });
-  tracer = createStoreTracer({ repository: sqlTraceRepository(store) });
+  tracer = createStoreTracer({ repository: sqlTraceRepository(store), redact: false });
   const config = parseGatewayConfig({ providers: { openai: { baseURL: `${upstream.url}/v1`, apiKey: 'k' } }, models: { fast: 'openai:gpt-4o-mini' } });
   gateway = await createGateway({ config, store, tracer });
   server = await gateway.listen({ port: 0, host: '127.0.0.1' });

@@ -17,7 +17,7 @@ let server: RunningServer;
 beforeAll(async () => {
   upstream = await createFakeUpstream();
   store = await openStore({ url: ':memory:' });
-  tracer = createStoreTracer({ repository: sqlTraceRepository(store) });
+  tracer = createStoreTracer({ repository: sqlTraceRepository(store), redact: false });
   const config = parseGatewayConfig({
     providers: { openai: { baseURL: `${upstream.url}/v1`, apiKey: 'upstream-key' } },
     models: { fast: 'openai:gpt-4o-mini' },

@@ -14,7 +14,7 @@ describe('the SQL stores under the agent runtime', () => {
   it('carries a session\'s history between runs through sqlSessionStore, and traces every run', async () => {
     store = await openStore({ url: ':memory:' });
     const model = scriptedModel({ replies: [{ text: 'Hello Ann.' }, { text: 'Your name is Ann.' }] });
-    const tracer = createStoreTracer({ repository: sqlTraceRepository(store) });
+    const tracer = createStoreTracer({ repository: sqlTraceRepository(store), redact: false });
     const agent = defineAgent({ name: 'greeter', model, modelName: 'scripted:x', sessions: sqlSessionStore(store), tracer });
     await agent.run('I am Ann.', { session: 'sess-ann' });
     const second = await agent.run('What is my name?', { session: 'sess-ann' });

@@ -31,7 +31,7 @@ const answer = (text: string, citations: string[], handoff = false): ScriptedRep
 
 describe('support desk on the scripted model', () => {
   it('answers the quick-start question from the CRM and the help center, with citations, and traces the run', async () => {
-    const tracer = createStoreTracer({ repository: sqlTraceRepository(store) });
+    const tracer = createStoreTracer({ repository: sqlTraceRepository(store), redact: false });
     const { agent } = await desk({ tracer });
     const result = await agent.run('Where is my order 1042?');
     await tracer.close();

@@ -27,7 +27,7 @@ const agent = defineAgent({
   model: scriptedModel({ replies: (_request, index) => ({ text: `step ${index + 1}`, toolCalls: [{ name: 'lookup', arguments: { id: index + 1 } }] }) }),
   modelName: 'scripted:kill',
   tools: [lookup],
-  tracer: createStoreTracer({ repository: sqlTraceRepository(store) }),
+  tracer: createStoreTracer({ repository: sqlTraceRepository(store), redact: false }),
   checkpoints: sqlCheckpointStore(store),
   loopDetector: false,
   limits: { timeoutMs: 600_000 },

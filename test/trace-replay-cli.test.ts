@@ -14,7 +14,7 @@ const agentModule = join(import.meta.dirname, 'trace-replay-agent.ts');
 beforeAll(async () => {
   process.env.SEXTANT_DATABASE_URL = join(dir, 'sextant.db');
   const store = await openStore();
-  const tracer = createStoreTracer({ repository: sqlTraceRepository(store) });
+  const tracer = createStoreTracer({ repository: sqlTraceRepository(store), redact: false });
   await defineAgent({ ...recorded(), tracer }).run('Where is order 42?', { runId: 'run-cli-1' });
   await tracer.close();
   await store.close();

@@ -42,7 +42,7 @@ let recording: Recording;
 beforeAll(async () => {
   store = await openStore({ url: ':memory:' });
   repository = sqlTraceRepository(store);
-  const tracer = createStoreTracer({ repository });
+  const tracer = createStoreTracer({ repository, redact: false });
   const agent = defineAgent(
     options({
       model: scriptedModel({ replies: [{ text: 'Let me look that up.', toolCalls: [{ name: 'crm_lookup', arguments: { order: 42 } }] }, { text: 'Order 42 has shipped.' }] }),

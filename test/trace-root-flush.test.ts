@@ -14,7 +14,7 @@ describe('store tracer: when a trace start or end is written', () => {
   it('writes a root span at once by default (an agent run survives a crash right after it starts)', async () => {
     store = await openStore({ url: ':memory:' });
     const repository = sqlTraceRepository(store);
-    const tracer = createStoreTracer({ repository, flushIntervalMs: 60_000 });
+    const tracer = createStoreTracer({ repository, redact: false, flushIntervalMs: 60_000 });
     const root = tracer.startSpan({ kind: 'request', name: 'POST /v1/chat/completions' });
     await turn();
     await turn();
@@ -26,7 +26,7 @@ describe('store tracer: when a trace start or end is written', () => {
   it('with rootFlushMs (the gateway), batches trace starts and ends instead of writing one transaction per event-loop turn', async () => {
     store = await openStore({ url: ':memory:' });
     const repository = sqlTraceRepository(store);
-    const tracer = createStoreTracer({ repository, flushIntervalMs: 60_000, rootFlushMs: 60_000 });
+    const tracer = createStoreTracer({ repository, redact: false, flushIntervalMs: 60_000, rootFlushMs: 60_000 });
     const roots = [1, 2, 3].map((i) => tracer.startSpan({ kind: 'request', name: `call ${i}` }));
     for (const root of roots) root.end();
     await turn();

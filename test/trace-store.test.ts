@@ -21,7 +21,7 @@ async function memoryRepo(): Promise<TraceRepository> {
 describe('store-backed tracer', () => {
   it('writes a run with its steps, model and tool spans, events, errors and totals', async () => {
     const repository = await memoryRepo();
-    const tracer = createStoreTracer({ repository });
+    const tracer = createStoreTracer({ repository, redact: false });
     const run = tracer.startSpan({ kind: 'run', name: 'support', attributes: { [ATTR.RUN_ID]: 'run-1', [ATTR.SESSION_ID]: 'sess', [ATTR.TENANT]: 'acme' } });
     const step = tracer.startSpan({ kind: 'step', name: 'step 1', parent: run, attributes: { [ATTR.STEP_INDEX]: 1 } });
     const model = tracer.startSpan({ kind: 'model', name: 'chat', parent: step });
@@ -53,7 +53,7 @@ describe('store-backed tracer', () => {
 
   it('stores each model call\'s messages as a delta on the previous call and reads them back in full', async () => {
     const repository = await memoryRepo();
-    const tracer = createStoreTracer({ repository });
+    const tracer = createStoreTracer({ repository, redact: false });
     const run = tracer.startSpan({ kind: 'run', name: 'a', attributes: { [ATTR.RUN_ID]: 'r-delta' } });
     const conversation: { role: string; content: string }[] = [{ role: 'system', content: 'be brief' }];
     for (let i = 1; i <= 4; i++) {
@@ -91,9 +91,41 @@ describe('store-backed tracer', () => {
     expect(text).toContain('[EMAIL]');
   });
 
+  it('writes a large flush in slices with turns of the event loop between them, and loses none of it', async () => {
+    const repository = await memoryRepo();
+    const tracer = createStoreTracer({ repository, redact: false, writeSliceMs: 0, flushIntervalMs: 60_000, stepFlushMs: 60_000 });
+    const run = tracer.startSpan({ kind: 'run', name: 'a', attributes: { [ATTR.RUN_ID]: 'r-slices' } });
+    await tracer.flush();
+    for (let i = 0; i < 100; i++) tracer.startSpan({ kind: 'tool', name: `t${i}`, parent: run }).end();
+    let turns = 0;
+    const flushed = tracer.flush();
+    const count = (): void => {
+      turns++;
+      if (turns < 100) setImmediate(count);
+    };
+    setImmediate(count);
+    await flushed;
+    // Slices of 16 spans at least: 100 spans take several, each after a turn of the loop.
+    expect(turns).toBeGreaterThanOrEqual(5);
+    run.end();
+    await tracer.close();
+    expect(tracer.stats()).toMatchObject({ written: 102, dropped: 0, queued: 0 });
+    expect((await repository.get('r-slices'))!.spans).toHaveLength(101);
+  });
+
+  it('refuses a tracer that says nothing about redaction: storing unredacted spans is an explicit choice', async () => {
+    const repository = await memoryRepo();
+    // @ts-expect-error redact is required; a JavaScript caller that leaves it out gets a clear error.
+    expect(() => createStoreTracer({ repository })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('redact') }));
+    const plain = createStoreTracer({ repository, redact: false });
+    plain.startSpan({ kind: 'run', name: 'a', attributes: { [ATTR.RUN_ID]: 'r-plain', [ATTR.RUN_INPUT]: 'jo@example.com' } }).end();
+    await plain.close();
+    expect((await repository.get('r-plain'))!.spans[0].attributes[ATTR.RUN_INPUT]).toBe('jo@example.com');
+  });
+
   it('samples ordinary spans under pressure, counts the drops, and keeps run/step ends and errors', async () => {
     const repository = await memoryRepo();
-    const tracer = createStoreTracer({ repository, queueSize: 20, sampleAboveRatio: 0.5 });
+    const tracer = createStoreTracer({ repository, redact: false, queueSize: 20, sampleAboveRatio: 0.5 });
     const run = tracer.startSpan({ kind: 'run', name: 'burst', attributes: { [ATTR.RUN_ID]: 'r-burst' } });
     const step = tracer.startSpan({ kind: 'step', name: 'step 1', parent: run });
     // No await between spans: the writer gets no turn, the queue fills.
@@ -138,7 +170,7 @@ describe('store-backed tracer', () => {
 
   it('lets a later root span join a trace (a gateway session): running again, then completed, totals summed', async () => {
     const repository = await memoryRepo();
-    const tracer = createStoreTracer({ repository });
+    const tracer = createStoreTracer({ repository, redact: false });
     const first = tracer.startSpan({ kind: 'request', name: 'POST /v1/chat/completions', attributes: { [ATTR.SESSION_ID]: 'sess' } });
     tracer.startSpan({ kind: 'model', name: 'chat', parent: first, attributes: { [ATTR.COST_USD]: 0.25, [ATTR.INPUT_TOKENS]: 10 } }).end();
     first.end();
@@ -155,10 +187,10 @@ describe('store-backed tracer', () => {
 
   it('fans out to several tracers with one trace id', async () => {
     const repository = await memoryRepo();
-    const a = createStoreTracer({ repository });
+    const a = createStoreTracer({ repository, redact: false });
     const otherStore = await openStore({ url: ':memory:' });
     const otherRepo = sqlTraceRepository(otherStore);
-    const b = createStoreTracer({ repository: otherRepo });
+    const b = createStoreTracer({ repository: otherRepo, redact: false });
     const tracer = fanOutTracer([a, b]);
     const run = tracer.startSpan({ kind: 'run', name: 'x', attributes: { [ATTR.RUN_ID]: 'r-fan' } });
     tracer.startSpan({ kind: 'step', name: 's', parent: run }).end();

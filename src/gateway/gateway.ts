@@ -95,7 +95,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
   const traces = sqlTraceRepository(store);
   const ownTracer =
     !options.tracer && config.tracing.enabled
-      ? createStoreTracer({ repository: traces, rootFlushMs: DEFAULTS.gateway.traceFlushMs, redact: config.security.redactStored ? redactValue : undefined })
+      ? createStoreTracer({ repository: traces, rootFlushMs: DEFAULTS.gateway.traceFlushMs, redact: config.security.redactStored ? redactValue : false })
       : undefined;
   const tracer = options.tracer ?? ownTracer;
   const { retentionMaxAgeMs, retentionMaxBytes, retentionIntervalMs } = config.tracing;

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { DEFAULTS } from '../defaults.js';
+import { SextantError } from '../errors.js';
 import type { TraceStatus } from '../store/core-tables.js';
 import { sharedPrefix, type MessagesDelta } from '../store/message-delta.js';
 import type { SpanWrite, TraceBatch, TraceCountsWrite, TraceEndWrite, TraceRepository, TraceStartWrite } from '../store/traces.js';
@@ -10,13 +11,25 @@ import type { SpanHandle, SpanKind, SpanStatus, StartSpanOptions, Tracer } from 
 export interface StoreTracerOptions {
   /** Where spans go: `sqlTraceRepository(store)` for SQLite or Postgres. */
   repository: TraceRepository;
-  /** Runs on every span's attributes, events and error before anything is written (e.g. a PII redactor). */
-  redact?: (value: unknown) => unknown;
+  /**
+   * Runs on every span's attributes, events and error before anything is written. Required, so no
+   * path stores spans unredacted by omission: pass the PII redactor (`redactValue` from the security
+   * module; trace sits below security and cannot pick it itself), or `false` to store spans as
+   * given (tests, benchmarks, data already redacted upstream).
+   */
+  redact: ((value: unknown) => unknown) | false;
   /** Spans buffered per priority class (default DEFAULTS.trace.queueSize). */
   queueSize?: number;
   /** Fill ratio above which ordinary spans are sampled (default DEFAULTS.trace.sampleAboveRatio). */
   sampleAboveRatio?: number;
+  /** Most spans written per flush (default DEFAULTS.trace.batchSize). */
   batchSize?: number;
+  /**
+   * Longest one synchronous write (build, redact, serialize, commit) may hold the event loop
+   * (default DEFAULTS.trace.writeSliceMs): a flush is written in slices sized from the measured
+   * cost per span, with a turn of the event loop between them, so requests and steps keep moving.
+   */
+  writeSliceMs?: number;
   flushIntervalMs?: number;
   heartbeatMs?: number;
   /** Longest a finished step waits before it is written (default DEFAULTS.trace.stepFlushMs). */
@@ -56,6 +69,9 @@ interface QueuedSpan {
 }
 
 const HOST = hostname();
+
+/** The smallest slice: below this a commit per slice costs more than the stall it avoids. */
+const MIN_SLICE_SPANS = 16;
 
 function toJson(value: unknown): string {
   try {
@@ -132,10 +148,13 @@ class StoreSpan implements SpanHandle {
 
 class StoreTracerImpl implements StoreTracer {
   private readonly repository: TraceRepository;
-  private readonly redact?: (value: unknown) => unknown;
+  private readonly redact: ((value: unknown) => unknown) | false;
   private readonly queueSize: number;
   private readonly sampleAbove: number;
   private readonly batchSize: number;
+  private readonly writeSliceMs: number;
+  /** Measured cost of writing one span (ms, moving average): sizes the next slice. Starts optimistic: the first slice measures. */
+  private msPerSpan = 0;
   private readonly heartbeatMs: number;
   private readonly stepFlushMs: number;
   private readonly rootFlushMs: number;
@@ -160,11 +179,17 @@ class StoreTracerImpl implements StoreTracer {
   private readonly counters = { written: 0, dropped: 0, writeErrors: 0 };
 
   constructor(options: StoreTracerOptions) {
+    if (options.redact !== false && typeof options.redact !== 'function') {
+      throw new SextantError('CONFIG_INVALID', 'createStoreTracer needs `redact`: a redactor (e.g. redactValue from the security module) or false to store spans unredacted', {
+        context: { redact: typeof options.redact },
+      });
+    }
     this.repository = options.repository;
     this.redact = options.redact;
     this.queueSize = options.queueSize ?? DEFAULTS.trace.queueSize;
     this.sampleAbove = Math.floor(this.queueSize * (options.sampleAboveRatio ?? DEFAULTS.trace.sampleAboveRatio));
     this.batchSize = options.batchSize ?? DEFAULTS.trace.batchSize;
+    this.writeSliceMs = options.writeSliceMs ?? DEFAULTS.trace.writeSliceMs;
     this.heartbeatMs = options.heartbeatMs ?? DEFAULTS.trace.heartbeatMs;
     this.stepFlushMs = options.stepFlushMs ?? DEFAULTS.trace.stepFlushMs;
     this.rootFlushMs = options.rootFlushMs ?? 0;
@@ -264,11 +289,29 @@ class StoreTracerImpl implements StoreTracer {
     return toJson(this.redact ? this.redact(value) : value);
   }
 
+  /**
+   * Spans in the next slice: as many as fit in writeSliceMs at the measured cost, at least a few (a
+   * commit has its own cost), at most batchSize. With more than a batch queued, whole batches: a
+   * writer held to slices would fall behind a flood and reach the sampling threshold, dropping spans.
+   */
+  private sliceSize(): number {
+    if (this.important.length + this.ordinary.length > this.batchSize) return this.batchSize;
+    if (this.msPerSpan === 0) return Math.min(this.batchSize, MIN_SLICE_SPANS);
+    return Math.max(MIN_SLICE_SPANS, Math.min(this.batchSize, Math.floor(this.writeSliceMs / this.msPerSpan)));
+  }
+
   private async drain(heartbeat: boolean): Promise<void> {
     let first = true;
-    while (first || this.important.length + this.ordinary.length + this.starts.length > 0 || this.droppedByTrace.size > 0) {
-      const items = this.important.splice(0, this.batchSize);
-      if (items.length < this.batchSize) items.push(...this.ordinary.splice(0, this.batchSize - items.length));
+    // Only what was queued when the flush began: spans ending between slices scheduled their own
+    // flush, so they still share a later transaction instead of costing a commit per turn.
+    let remaining = this.important.length + this.ordinary.length;
+    while (first || remaining > 0) {
+      // Between slices the event loop takes a turn: one flush never holds it for longer than a slice.
+      if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
+      const size = this.sliceSize();
+      const items = this.important.splice(0, size);
+      if (items.length < size) items.push(...this.ordinary.splice(0, size - items.length));
+      remaining -= items.length;
       const starts = this.starts;
       this.starts = [];
       const dropped = this.droppedByTrace;
@@ -276,6 +319,7 @@ class StoreTracerImpl implements StoreTracer {
       const withHeartbeat = first && (heartbeat || this.open.size > 0);
       first = false;
       if (items.length === 0 && starts.length === 0 && dropped.size === 0 && !withHeartbeat) return;
+      const startedAt = performance.now();
       try {
         // Inside the try: a throwing redactor loses this batch (counted), never the tracer.
         const batch = this.buildBatch(items, starts, dropped);
@@ -284,8 +328,15 @@ class StoreTracerImpl implements StoreTracer {
           this.lastHeartbeat = at;
           batch.heartbeat = { traceIds: [...this.open], at };
         }
-        await this.repository.writeBatch(batch);
+        // Only the synchronous part holds the event loop (all of it on SQLite, the query building on Postgres): that is what a slice bounds.
+        const written = this.repository.writeBatch(batch);
+        const heldMs = performance.now() - startedAt;
+        await written;
         this.counters.written += items.length;
+        if (items.length > 0) {
+          const perSpan = heldMs / items.length;
+          this.msPerSpan = this.msPerSpan === 0 ? perSpan : this.msPerSpan * 0.7 + perSpan * 0.3;
+        }
       } catch (error) {
         this.counters.writeErrors++;
         this.counters.dropped += items.length;
@@ -369,7 +420,9 @@ class StoreTracerImpl implements StoreTracer {
     clearInterval(this.timer);
     this.cancelFlush?.();
     this.flushDueAt = undefined;
-    await this.flush();
+    // Spans that end while the last slices are written are written too.
+    do await this.flush();
+    while (this.important.length + this.ordinary.length + this.starts.length + this.droppedByTrace.size > 0);
   }
 }
 

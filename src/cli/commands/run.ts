@@ -191,7 +191,7 @@ export const runCommand: Command = {
 
     const store = await openStore();
     // Redaction before storage is the default (DEFAULTS.security.pii.redactStored): runs hold users' messages.
-    const storeTracer = createStoreTracer({ repository: sqlTraceRepository(store), redact: DEFAULTS.security.pii.redactStored ? redactValue : undefined });
+    const storeTracer = createStoreTracer({ repository: sqlTraceRepository(store), redact: DEFAULTS.security.pii.redactStored ? redactValue : false });
     const write = (line: string) => process.stderr.write(`${line}\n`);
     const live = liveView(write);
     const cleanups: Array<() => unknown> = [];
