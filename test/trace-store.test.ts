@@ -75,6 +75,34 @@ describe('store-backed tracer', () => {
     expect(shown[3]).toEqual(conversation);
   });
 
+  it('keeps the delta small when a context window drops the oldest turns every call, and reads the lists back in full', async () => {
+    const repository = await memoryRepo();
+    const tracer = createStoreTracer({ repository, redact: false });
+    const run = tracer.startSpan({ kind: 'run', name: 'a', attributes: { [ATTR.RUN_ID]: 'r-window' } });
+    const system = { role: 'system', content: 'be brief' };
+    const opening = { role: 'user', content: 'read every page' };
+    const turns: { role: string; content: string }[] = [];
+    const sent: unknown[][] = [];
+    for (let i = 0; i < 8; i++) {
+      turns.push({ role: i % 2 ? 'tool' : 'assistant', content: `turn ${i} ${'x'.repeat(500)}` });
+      // The window keeps the system message, the opening and the last 4 turns: from the 5th call on, one turn drops out of the middle.
+      const shown = [system, opening, ...turns.slice(-4)];
+      sent.push(shown);
+      const step = tracer.startSpan({ kind: 'step', name: `step ${i}`, parent: run, attributes: { [ATTR.STEP_INDEX]: i } });
+      tracer.startSpan({ kind: 'model', name: 'chat', parent: step, attributes: { [ATTR.DECISION_MESSAGES]: shown } }).end();
+      step.end();
+    }
+    run.end();
+    await tracer.close();
+    const raw = await store!.db.selectFrom('spans').select('attributes').where('kind', '=', 'model').orderBy('started_at').execute();
+    // Each stored call after the first holds only its new turn, sliding window or not.
+    expect(raw.slice(1).every((r) => r.attributes.length < 700)).toBe(true);
+    expect(raw[7].attributes).toContain('"from"');
+    const got = await repository.get('r-window');
+    const shown = got!.spans.filter((s) => s.kind === 'model').map((s) => s.attributes[ATTR.DECISION_MESSAGES]);
+    expect(shown).toEqual(sent);
+  });
+
   it('runs the redaction hook on everything before it is written', async () => {
     const repository = await memoryRepo();
     const redact = (value: unknown): unknown => JSON.parse(JSON.stringify(value).replace(/[\w.]+@[\w.]+/g, '[EMAIL]'));

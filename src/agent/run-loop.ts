@@ -211,8 +211,8 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
           ...(response.meta.cache ? { [ATTR.CACHE_STATUS]: response.meta.cache } : {}),
           ...(response.meta.attempts !== undefined ? { [ATTR.ATTEMPTS]: response.meta.attempts } : {}),
           'sextant.model.response': response.message,
-          ...decisionAttributes(request, response, documentsOf(state, agent.tools)),
         });
+        span.set(decisionAttributes(request, response, () => documentsOf(state, agent.tools)));
       }
       span.end('ok');
       return response;

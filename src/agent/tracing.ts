@@ -15,13 +15,29 @@ export function startSpan(tracer: Tracer | undefined, options: StartSpanOptions)
   return tracer.startSpan({ ...options, parent });
 }
 
+const NO_TOOLS: DecisionTool[] = [];
+/** Per tool list (the agent's, the same array every call): its decision-record form, made once. Read-only once made. */
+const offeredCache = new WeakMap<object, DecisionTool[]>();
+
+function toolsOffered(specs: ModelRequest['tools']): DecisionTool[] {
+  if (!specs) return NO_TOOLS;
+  let tools = offeredCache.get(specs);
+  if (!tools) {
+    tools = specs.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}) }));
+    offeredCache.set(specs, tools);
+  }
+  return tools;
+}
+
 /**
  * The decision record of one model call: what the model was shown, what it chose, the rationale
- * it stated (reasoning, or text beside its tool calls) and the sources an answer rests on.
+ * it stated (reasoning, or text beside its tool calls) and the sources an answer rests on
+ * (`documents` may be a function, called only for an answer: a tool-call step then does not walk
+ * the run's results).
  */
-export function decisionAttributes(request: ModelRequest, response: ModelResponse, documents: CheckDocument[]): Record<string, unknown> {
+export function decisionAttributes(request: ModelRequest, response: ModelResponse, documents: CheckDocument[] | (() => CheckDocument[])): Record<string, unknown> {
   const message = response.message;
-  const tools: DecisionTool[] = (request.tools ?? []).map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}) }));
+  const tools = toolsOffered(request.tools);
   const calls = message.toolCalls ?? [];
   const choice: DecisionChoice = calls.length
     ? { type: 'tool_calls', toolCalls: calls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments })) }
@@ -29,7 +45,7 @@ export function decisionAttributes(request: ModelRequest, response: ModelRespons
   const rationale = message.reasoning ?? (calls.length && message.content ? message.content : undefined);
   const sources: DecisionSource[] = calls.length
     ? []
-    : documents.map((d) =>
+    : (typeof documents === 'function' ? documents() : documents).map((d) =>
         d.kind === 'retrieval'
           ? { kind: 'document', id: d.id, title: String(d.metadata?.document ?? d.id), ...(typeof d.metadata?.score === 'number' ? { score: d.metadata.score } : {}) }
           : { kind: 'tool_result', id: d.id, title: String(d.metadata?.tool ?? '') },

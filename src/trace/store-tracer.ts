@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
 import type { TraceStatus } from '../store/core-tables.js';
-import { sharedPrefix, type MessagesDelta } from '../store/message-delta.js';
+import { messagesDelta } from '../store/message-delta.js';
 import type { SpanWrite, TraceBatch, TraceCountsWrite, TraceEndWrite, TraceRepository, TraceStartWrite } from '../store/traces.js';
 import { ATTR } from './attributes.js';
 import { newSpanId, newTraceId, nowMs } from './ids.js';
@@ -169,6 +169,8 @@ class StoreTracerImpl implements StoreTracer {
   private droppedByTrace = new Map<string, number>();
   /** Per open trace, the last written model call's messages: the base of the next call's delta. */
   private readonly lastShown = new Map<string, { spanId: string; messages: unknown[] }>();
+  /** Traces whose end was written while some of their spans may still be queued: their lastShown goes once the queues are empty. */
+  private readonly endedTraces = new Set<string>();
   /** Traces whose root span is open in this process: they get heartbeats. */
   private readonly open = new Set<string>();
   private lastHeartbeat = 0;
@@ -387,7 +389,8 @@ class StoreTracerImpl implements StoreTracer {
         c.outputTokens += num(a[ATTR.OUTPUT_TOKENS]);
       }
       if (span.parentId === null) {
-        this.lastShown.delete(span.traceId);
+        // Not deleted here: the run's model calls may sit behind its end in this batch or the next.
+        this.endedTraces.add(span.traceId);
         ends.push({
           id: span.traceId,
           status: traceStatus(item.status as SpanStatus),
@@ -401,6 +404,10 @@ class StoreTracerImpl implements StoreTracer {
       }
     }
     for (const [traceId, n] of dropped) countsOf(traceId).dropped += n;
+    if (this.endedTraces.size > 0 && this.important.length + this.ordinary.length === 0) {
+      for (const traceId of this.endedTraces) this.lastShown.delete(traceId);
+      this.endedTraces.clear();
+    }
     return { starts, spans, counts: [...counts.values()], ends };
   }
 
@@ -410,9 +417,8 @@ class StoreTracerImpl implements StoreTracer {
     if (span.kind !== 'model' || !Array.isArray(messages)) return attributes;
     const previous = this.lastShown.get(span.traceId);
     this.lastShown.set(span.traceId, { spanId: span.spanId, messages });
-    const keep = previous ? sharedPrefix(previous.messages, messages) : 0;
-    if (!previous || keep === 0) return attributes;
-    const delta: MessagesDelta = { $delta: { span: previous.spanId, keep }, append: messages.slice(keep) };
+    const delta = previous && messagesDelta(previous.spanId, previous.messages, messages);
+    if (!delta) return attributes;
     return { ...attributes, [ATTR.DECISION_MESSAGES]: delta };
   }
 
