@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSupportDesk, type SupportDesk } from '../examples/support-desk/index.js';
 import { unwrapUntrusted } from '../src/security/index.js';
 import { createGateway, parseGatewayConfig, type Gateway, type RunningServer } from '../src/gateway/index.js';
@@ -74,7 +74,7 @@ describe('support desk through the gateway to the fake upstream', () => {
       ['relevance', true],
       ['citations', true],
     ]);
-    const traces = await sqlTraceRepository(gatewayStore).list({});
-    expect(traces.length).toBeGreaterThanOrEqual(2);
+    // The gateway writes traces in batches off the request path (DEFAULTS.gateway.traceFlushMs): wait for them.
+    await vi.waitFor(async () => expect((await sqlTraceRepository(gatewayStore).list({})).length).toBeGreaterThanOrEqual(2));
   });
 });
