@@ -1,13 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { DEFAULTS } from '../defaults.js';
-import { SextantError } from '../errors.js';
 import { migrateToLatest } from './migrate.js';
 import type { DatabaseSchema } from './schema.js';
-import { sqlTraceRepository } from './traces.js';
+import { openSqliteConnection } from './sqlite-connection.js';
+import { sqliteBatchWriter } from './sqlite-trace-writer.js';
+import { startTraceWriterThread } from './trace-writer-thread.js';
+import { sqlTraceRepository, type TraceBatch } from './traces.js';
 
 export type SqlEngine = 'sqlite' | 'postgres';
 
@@ -19,6 +21,8 @@ export interface SqlStore {
   readonly location: string;
   /** The raw better-sqlite3 handle, for hot-path batch writers that need synchronous transactions. */
   readonly sqlite?: Database.Database;
+  /** SQLite: writes a trace batch in one transaction, on the trace writer thread for a database file (see trace-writer-thread.ts). Postgres writes through `db`. */
+  readonly writeTraceBatch?: (batch: TraceBatch) => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,24 +61,26 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<SqlStor
   } else {
     const path = url.replace(/^sqlite:/, '');
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
-    let sqlite: Database.Database;
-    try {
-      sqlite = new Database(path);
-    } catch (error) {
-      throw new SextantError('STORE_ERROR', `Cannot open SQLite database at ${path}: ${(error as Error).message}`, { cause: error });
-    }
-    // WAL lets readers (CLI, dashboard) work while a server writes; NORMAL sync is durable across process crashes.
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = NORMAL');
-    sqlite.pragma('busy_timeout = 5000');
-    sqlite.pragma('foreign_keys = ON');
+    const sqlite = openSqliteConnection(path);
     const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+    // A file gets its trace writer thread (started on the first write); :memory: is this connection's alone.
+    const writerThread = path === ':memory:' ? undefined : startTraceWriterThread(resolve(path));
+    let writeInThread: ((batch: TraceBatch) => void) | undefined;
     store = {
       db,
       engine: 'sqlite',
       location: path === ':memory:' ? ':memory:' : resolve(path),
       sqlite,
-      close: () => db.destroy(),
+      writeTraceBatch: writerThread
+        ? (batch) => writerThread.write(batch)
+        : async (batch) => {
+            writeInThread ??= sqliteBatchWriter(sqlite);
+            writeInThread(batch);
+          },
+      async close() {
+        await writerThread?.close();
+        await db.destroy();
+      },
     };
   }
   if (options.migrate ?? true) {

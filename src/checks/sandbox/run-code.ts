@@ -1,41 +1,11 @@
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { bundleModule } from '../../bundle-module.js';
 import { DEFAULTS } from '../../defaults.js';
 import { SextantError, isSextantError } from '../../errors.js';
 import { runPython } from './python.js';
 import type { ChildJob, ChildResult } from './quickjs-child.js';
 import { toSandboxScript } from './transpile.js';
 import type { RunCodeOptions, SandboxLimits, SandboxResult } from './types.js';
-
-const childUrl = new URL(`./quickjs-child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-let childSource: Promise<string> | undefined;
-
-/**
- * The child program as one ES module: bundled once per process, with QuickJS imported by
- * absolute URL so the child resolves it wherever it runs. A plain `node -e` child starts
- * several times faster than one behind a TypeScript loader.
- */
-function loadChildSource(): Promise<string> {
-  childSource ??= build({
-    entryPoints: [fileURLToPath(childUrl)],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    write: false,
-    logLevel: 'silent',
-    plugins: [
-      {
-        name: 'quickjs-by-url',
-        setup(b) {
-          b.onResolve({ filter: /^quickjs-emscripten$/ }, () => ({ path: pathToFileURL(createRequire(import.meta.url).resolve('quickjs-emscripten')).href, external: true }));
-        },
-      },
-    ],
-  }).then((out) => out.outputFiles[0].text);
-  return childSource;
-}
 
 export function sandboxLimits(overrides: Partial<SandboxLimits> = {}): SandboxLimits {
   return { ...DEFAULTS.checks.sandbox, ...overrides };
@@ -64,7 +34,7 @@ export async function runCode(options: RunCodeOptions): Promise<SandboxResult> {
     if (!isSextantError(error, 'SANDBOX_ERROR')) throw error;
     return { status: 'error', ok: false, error: error.message, output: '', truncated: false, tests: [], durationMs: performance.now() - startedAt };
   }
-  const result = await runInChild(await loadChildSource(), { source: script, limits }, options.signal);
+  const result = await runInChild(await bundleModule(import.meta.url, 'quickjs-child', ['quickjs-emscripten']), { source: script, limits }, options.signal);
   return { ...result, ok: result.status === 'ok', durationMs: performance.now() - startedAt };
 }
 
