@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, sqlCheckpointStore, sqlSessionStore, sqlTraceRepository, type SqlStore, type TraceBatch } from '../src/store/index.js';
@@ -18,10 +21,12 @@ const counts = (traceId: string, n: Partial<TraceBatch['counts'][number]> = {}):
   traceId, spans: 1, dropped: 0, bytes: 7, steps: 1, costUsd: 0.5, inputTokens: 10, outputTokens: 5, ...n,
 });
 
-// The same suite runs on both engines: callers never see which one they have.
-for (const engine of ['sqlite', 'postgres'] as const) {
+// The same suite runs on both engines, and on SQLite both in memory (traces written on the
+// connection itself) and in a file (traces written by the writer thread): callers never see which.
+for (const engine of ['sqlite :memory:', 'sqlite file', 'postgres'] as const) {
   describe(`core store on ${engine}`, () => {
     let store: SqlStore;
+    let dir: string | undefined;
 
     beforeAll(async () => {
       if (engine === 'postgres') {
@@ -30,6 +35,9 @@ for (const engine of ['sqlite', 'postgres'] as const) {
         await client.query(`CREATE SCHEMA ${PG_SCHEMA}`);
         await client.end();
         store = await openStore({ url: PG_URL });
+      } else if (engine === 'sqlite file') {
+        dir = mkdtempSync(join(tmpdir(), 'sextant-store-core-'));
+        store = await openStore({ url: join(dir, 'core.db') });
       } else {
         store = await openStore({ url: ':memory:' });
       }
@@ -37,6 +45,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
 
     afterAll(async () => {
       await store.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
       if (engine === 'postgres') {
         const client = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
         await client.connect();

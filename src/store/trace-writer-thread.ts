@@ -12,80 +12,94 @@ export interface TraceWriterThread {
   close(): Promise<void>;
 }
 
+interface Thread {
+  worker: Worker;
+  /** Writes posted to this thread and not yet answered. */
+  pending: Map<number, { resolve: () => void; reject: (error: Error) => void }>;
+  /** Set once it failed or exited: nothing more is posted to it. */
+  retired: boolean;
+}
+
+const writeFailed = (message: string, cause?: unknown) => new SextantError('STORE_ERROR', `trace write failed: ${message}`, { cause });
+
 /**
  * The trace writer for a SQLite file: the inserts and the commit run on a worker thread with its
  * own connection (WAL lets both connections work), so the event loop pays only for handing the batch
  * over, never for SQLite itself; a commit on it held a gateway's requests for milliseconds at a time.
- * The thread starts on the first write, and again on the next write after a crash (the batches in
- * flight then are rejected, and the tracer counts them as dropped). It keeps the process alive only
+ * The thread starts on the first write, and again on the first write after it failed (the batches
+ * it held then are rejected, and the tracer counts them as dropped). It keeps the process alive only
  * while writes are pending: a process that ends without closing its store still writes what it handed over.
  */
 export function startTraceWriterThread(path: string): TraceWriterThread {
-  let worker: Promise<Worker> | undefined;
+  let current: Promise<Thread> | undefined;
   let nextId = 0;
   let lastWrite: Promise<void> = Promise.resolve();
-  const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
 
-  const failAll = (message: string, cause?: unknown) => {
-    for (const p of pending.values()) p.reject(new SextantError('STORE_ERROR', `trace write failed: ${message}`, { cause }));
-    pending.clear();
-  };
-
-  const start = async (): Promise<Worker> => {
+  const start = async (): Promise<Thread> => {
     const source = await bundleModule(import.meta.url, 'trace-writer-thread-entry', ['better-sqlite3']);
     // No inherited execArgv: a TypeScript loader or a test runner's flags would only slow the thread's start.
-    const thread = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), { workerData: { path }, execArgv: [] });
-    thread.unref();
-    thread.on('message', ({ id, error }: WriteReply) => {
-      const p = pending.get(id);
-      pending.delete(id);
-      if (pending.size === 0) thread.unref();
+    const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), { workerData: { path }, execArgv: [] });
+    worker.unref();
+    const thread: Thread = { worker, pending: new Map(), retired: false };
+    const retire = (error: Error) => {
+      if (!thread.retired) {
+        thread.retired = true;
+        current = undefined;
+      }
+      for (const p of thread.pending.values()) p.reject(error);
+      thread.pending.clear();
+    };
+    worker.on('message', ({ id, error }: WriteReply) => {
+      const p = thread.pending.get(id);
+      thread.pending.delete(id);
+      if (thread.pending.size === 0) worker.unref();
       if (error === undefined) p?.resolve();
-      else p?.reject(new SextantError('STORE_ERROR', `trace write failed: ${error}`));
+      else p?.reject(writeFailed(error));
     });
-    thread.on('error', (error) => failAll(error.message, error));
-    thread.on('exit', (code) => {
-      worker = undefined;
-      failAll(`the trace writer thread exited (code ${code})`);
-    });
+    worker.on('error', (error) => retire(writeFailed(error.message, error)));
+    worker.on('exit', (code) => retire(writeFailed(`the trace writer thread exited (code ${code})`)));
     return thread;
   };
 
   return {
     write(batch) {
       const id = nextId++;
-      let rejectWrite!: (error: unknown) => void;
       const done = new Promise<void>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        rejectWrite = (error) => reject(new SextantError('STORE_ERROR', `trace write failed: ${(error as Error).message}`, { cause: error }));
+        const starting = (current ??= start());
+        starting.then(
+          (thread) => {
+            if (thread.retired) return reject(writeFailed('the trace writer thread stopped'));
+            thread.pending.set(id, { resolve, reject });
+            try {
+              thread.worker.postMessage({ id, batch } satisfies WriteRequest);
+              thread.worker.ref();
+            } catch (error) {
+              // A value that cannot cross threads (the tracer hands over strings and numbers only).
+              thread.pending.delete(id);
+              reject(writeFailed((error as Error).message, error));
+            }
+          },
+          (error: unknown) => {
+            if (current === starting) current = undefined;
+            reject(writeFailed((error as Error).message ?? String(error), error));
+          },
+        );
       });
-      (worker ??= start()).then(
-        (thread) => {
-          try {
-            thread.postMessage({ id, batch } satisfies WriteRequest);
-            thread.ref();
-          } catch (error) {
-            // A value that cannot cross threads (the tracer hands over strings and numbers only).
-            pending.delete(id);
-            rejectWrite(error);
-          }
-        },
-        (error: unknown) => {
-          worker = undefined;
-          failAll((error as Error).message ?? String(error), error);
-        },
-      );
       lastWrite = done;
       return done;
     },
 
     async close() {
-      const running = worker;
+      const running = current;
       if (!running) return;
       // Replies come in order, so the last write given settles last.
       await lastWrite.catch(() => undefined);
-      worker = undefined;
-      await (await running.catch(() => undefined))?.terminate();
+      current = undefined;
+      const thread = await running.catch(() => undefined);
+      if (thread && !thread.retired) {
+        thread.retired = true;
+        await thread.worker.terminate();
+      }
     },
   };
 }
