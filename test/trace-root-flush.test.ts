@@ -26,7 +26,15 @@ describe('store tracer: when a trace start or end is written', () => {
   it('with rootFlushMs (the gateway), batches trace starts and ends instead of writing one transaction per event-loop turn', async () => {
     store = await openStore({ url: ':memory:' });
     const repository = sqlTraceRepository(store);
-    const tracer = createStoreTracer({ repository, redact: false, flushIntervalMs: 60_000, rootFlushMs: 60_000 });
+    const written: string[] = [];
+    const counting: typeof repository = {
+      ...repository,
+      writeBatch: (batch) => {
+        written.push(...batch.spans.map((s) => `${s.id} ${s.status}`));
+        return repository.writeBatch(batch);
+      },
+    };
+    const tracer = createStoreTracer({ repository: counting, redact: false, flushIntervalMs: 60_000, rootFlushMs: 60_000 });
     const roots = [1, 2, 3].map((i) => tracer.startSpan({ kind: 'request', name: `call ${i}` }));
     for (const root of roots) root.end();
     await turn();
@@ -35,6 +43,8 @@ describe('store tracer: when a trace start or end is written', () => {
     expect(tracer.stats().queued).toBe(6);
     await tracer.flush();
     for (const root of roots) expect((await repository.get(root.traceId))?.trace.status).toBe('completed');
+    // Each root opened and ended within the batch: written once, ended, not once open and again ended.
+    expect(written).toEqual(roots.map((r) => `${r.spanId} ok`));
     await tracer.close();
   });
 });

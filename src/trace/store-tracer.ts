@@ -359,8 +359,12 @@ class StoreTracerImpl implements StoreTracer {
     };
     const spans: SpanWrite[] = [];
     const ends: TraceEndWrite[] = [];
+    // A root span that opened and ended within this batch (a gateway call) is written once, as ended.
+    const rootsEnded = new Set<string>();
+    for (const item of items) if (!item.startAttributes && item.span.parentId === null) rootsEnded.add(item.span.spanId);
     for (const item of items) {
       const { span } = item;
+      if (item.startAttributes && rootsEnded.has(span.spanId)) continue;
       const a = item.startAttributes ?? span.merged();
       const stored = this.withMessagesDelta(span, a);
       const write: SpanWrite = {
