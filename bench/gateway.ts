@@ -7,7 +7,7 @@
  * cost accounting, retry/timeout/fallback/breaker middleware; the response cache is off (every
  * request must reach the upstream for the comparison to mean anything).
  *
- *   npx tsx bench/gateway.ts [--rate 500] [--seconds 10] [--connections 128] [--stream-share 0.5] [--max-rate 1500] [--profile dir]
+ *   npx tsx bench/gateway.ts [--rate 500] [--seconds 10] [--rounds 5] [--connections 128] [--stream-share 0.5] [--max-rate 1500] [--profile dir]
  *
  * Open loop: request i is sent at start + i/rate whatever happened to earlier ones (over a pool of
  * up to --connections keep-alive connections; a request waiting for a free one is timed from when
@@ -17,8 +17,12 @@
  * those of bursts of concurrent requests.) Each latency runs from the request's send to the end of
  * its whole body, streams included. A rate counts as held when every request succeeded and the
  * achieved rate (responses over the time from the first send to the last response) is within 3%
- * of the target. Also printed: CPU per request of each process, how long the gateway's event loop
- * was held up (what a request arriving meanwhile waits), and the first second after an idle spell.
+ * of the target. The --seconds of each side are measured in --rounds interleaved rounds (direct,
+ * gateway, direct, gateway...), so a spell of load from elsewhere on the machine falls on both
+ * sides alike instead of on whichever ran during it; percentiles are over all rounds' requests,
+ * and each round's added p99 is printed too. Also printed: CPU per request of each process, how
+ * long the gateway's event loop was held up (what a request arriving meanwhile waits), and the
+ * first second after an idle spell.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,6 +38,7 @@ const { values } = parseArgs({
     db: { type: 'string' },
     rate: { type: 'string', default: '500' },
     seconds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '128' },
     'stream-share': { type: 'string', default: '0.5' },
     'max-rate': { type: 'string', default: '1500' },
@@ -131,8 +136,12 @@ const IDLE_MS = 6_000;
 /** Longest a response may take after the last send before it counts as an error. */
 const DRAIN_MS = 10_000;
 
-async function load(url: string, model: string, rate: number, seconds: number): Promise<Measured> {
-  const pool = new Pool(url, { connections: Number(values.connections), pipelining: 1 });
+/** A client pool to one side, kept across its rounds like a real client's. */
+function clientPool(url: string): Pool {
+  return new Pool(url, { connections: Number(values.connections), pipelining: 1 });
+}
+
+async function load(pool: Pool, model: string, rate: number, seconds: number): Promise<Measured> {
   const streamShare = Number(values['stream-share']);
   // A fixed cycle of plain and streaming requests in the asked proportion (10 slots).
   const bodies = Array.from({ length: 10 }, (_, i) => body(model, i < Math.round(streamShare * 10), i));
@@ -171,7 +180,6 @@ async function load(url: string, model: string, rate: number, seconds: number): 
   });
   const drained = await Promise.race([Promise.all(inFlight).then(() => true), new Promise<false>((r) => setTimeout(() => r(false), DRAIN_MS).unref())]);
   if (!drained) m.errors += inFlight.size;
-  await pool.destroy();
   const answered = m.latencies.length + m.non2xx;
   m.achievedRate = answered / (Math.max(lastResponse - start, seconds * 1000) / 1000);
   return m;
@@ -187,11 +195,13 @@ const held = (m: Measured) => m.errors === 0 && m.non2xx === 0 && m.achievedRate
 /** The highest rate held for a few seconds, stepping up by `step`. */
 async function highestSustained(url: string, model: string, step: number, max: number): Promise<number> {
   let best = 0;
+  const pool = clientPool(url);
   for (let rate = step; rate <= max; rate += step) {
-    const m = await load(url, model, rate, 4);
+    const m = await load(pool, model, rate, 4);
     if (!held(m)) break;
     best = rate;
   }
+  await pool.destroy();
   return best;
 }
 
@@ -204,33 +214,48 @@ async function main() {
   const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [];
   const gateway = await startChild(['--role', 'gateway', '--upstream', upstream.url, '--db', join(dir, 'bench.db')], profile);
   try {
-    // Each side is warmed at the target rate right before it is measured (JIT, connection pools,
-    // tokenizer tables): after the other side's run it has sat idle, and the first ~2 s after an
-    // idle spell are slower (measured: p50 60-100 ms through the gateway), which is not the steady
-    // state a sustained rate describes.
-    await load(upstream.url, 'gpt-4o-mini', rate, 3);
-    const upstreamCpu0 = await cpuMicros(upstream.child);
-    const direct = await load(upstream.url, 'gpt-4o-mini', rate, seconds);
-    const upstreamCpu1 = await cpuMicros(upstream.child);
-    await load(gateway.url, 'fast', rate, 3);
-    const gatewayCpu0 = await cpuMicros(gateway.child);
+    const directPool = clientPool(upstream.url);
+    const gatewayPool = clientPool(gateway.url);
+    // Both sides warmed at the target rate first (JIT, connection pools, tokenizer tables).
+    await load(directPool, 'gpt-4o-mini', rate, 3);
+    await load(gatewayPool, 'fast', rate, 3);
     await fetch(`${gateway.url}/bench/overheads`);
-    await fetch(`${gateway.url}/bench/loop`);
-    const through = await load(gateway.url, 'fast', rate, seconds);
-    const gatewayCpu1 = await cpuMicros(gateway.child);
+    const rounds = Math.max(1, Number(values.rounds));
+    const direct: Measured[] = [];
+    const through: Measured[] = [];
+    const loops: { p50: number; p99: number; max: number }[] = [];
+    let upstreamCpu = 0;
+    let gatewayCpu = 0;
+    for (let round = 0; round < rounds; round++) {
+      const upstreamCpu0 = await cpuMicros(upstream.child);
+      direct.push(await load(directPool, 'gpt-4o-mini', rate, seconds / rounds));
+      upstreamCpu += (await cpuMicros(upstream.child)) - upstreamCpu0;
+      await fetch(`${gateway.url}/bench/loop`);
+      const gatewayCpu0 = await cpuMicros(gateway.child);
+      through.push(await load(gatewayPool, 'fast', rate, seconds / rounds));
+      gatewayCpu += (await cpuMicros(gateway.child)) - gatewayCpu0;
+      loops.push((await (await fetch(`${gateway.url}/bench/loop`)).json()) as { p50: number; p99: number; max: number });
+    }
+    await Promise.all([directPool.destroy(), gatewayPool.destroy()]);
     const self = ((await (await fetch(`${gateway.url}/bench/overheads`)).json()) as number[]).sort((a, b) => a - b);
-    const loop = (await (await fetch(`${gateway.url}/bench/loop`)).json()) as { p50: number; p99: number; max: number };
-    const d = [...direct.latencies].sort((a, b) => a - b);
-    const g = [...through.latencies].sort((a, b) => a - b);
+    const sum = (ms: Measured[], of: (m: Measured) => number) => ms.reduce((total, m) => total + of(m), 0);
+    const sorted = (ms: Measured[], of: (m: Measured) => number[]) => ms.flatMap(of).sort((a, b) => a - b);
+    const d = sorted(direct, (m) => m.latencies);
+    const g = sorted(through, (m) => m.latencies);
+    const answered = (ms: Measured[]) => sum(ms, (m) => m.latencies.length + m.non2xx);
+    const roundP99 = (ms: Measured[]) => ms.map((m) => percentile([...m.latencies].sort((a, b) => a - b), 99));
+    const directRoundP99 = roundP99(direct);
+    const addedRoundP99 = roundP99(through).map((p99, i) => Number((p99 - directRoundP99[i]).toFixed(3)));
     const figures: Record<string, number | boolean> = {
       rate_rps: rate,
       stream_share: Number(values['stream-share']),
-      direct_achieved_rps: Math.round(direct.achievedRate),
-      gateway_achieved_rps: Math.round(through.achievedRate),
-      direct_rate_held: held(direct),
-      gateway_rate_held: held(through),
-      direct_send_lag_p99_ms: Number(percentile([...direct.sendLags].sort((x, y) => x - y), 99).toFixed(3)),
-      gateway_send_lag_p99_ms: Number(percentile([...through.sendLags].sort((x, y) => x - y), 99).toFixed(3)),
+      rounds,
+      direct_achieved_rps: Math.round(Math.min(...direct.map((m) => m.achievedRate))),
+      gateway_achieved_rps: Math.round(Math.min(...through.map((m) => m.achievedRate))),
+      direct_rate_held: direct.every(held),
+      gateway_rate_held: through.every(held),
+      direct_send_lag_p99_ms: Number(percentile(sorted(direct, (m) => m.sendLags), 99).toFixed(3)),
+      gateway_send_lag_p99_ms: Number(percentile(sorted(through, (m) => m.sendLags), 99).toFixed(3)),
     };
     for (const p of [50, 95, 99]) {
       const dp = percentile(d, p);
@@ -241,31 +266,41 @@ async function main() {
       figures[`ratio_p${p}_vs_direct`] = Number((gp / dp).toFixed(3));
     }
     for (const p of [50, 95, 99]) figures[`self_reported_overhead_p${p}_ms`] = Number(percentile(self, p).toFixed(3));
-    figures.gateway_loop_delay_p50_ms = Number(loop.p50.toFixed(3));
-    figures.gateway_loop_delay_p99_ms = Number(loop.p99.toFixed(3));
-    figures.gateway_loop_delay_max_ms = Number(loop.max.toFixed(3));
-    figures.upstream_cpu_us_per_request = Math.round((upstreamCpu1 - upstreamCpu0) / (direct.latencies.length + direct.non2xx));
-    figures.gateway_cpu_us_per_request = Math.round((gatewayCpu1 - gatewayCpu0) / (through.latencies.length + through.non2xx));
+    figures.added_p99_ms_median_round = Number([...addedRoundP99].sort((a, b) => a - b)[Math.floor(rounds / 2)].toFixed(3));
+    figures.added_p99_ms_worst_round = Math.max(...addedRoundP99);
+    // The loop histogram is per gateway round: the worst round's figures.
+    figures.gateway_loop_delay_p50_ms = Number(Math.max(...loops.map((l) => l.p50)).toFixed(3));
+    figures.gateway_loop_delay_p99_ms = Number(Math.max(...loops.map((l) => l.p99)).toFixed(3));
+    figures.gateway_loop_delay_max_ms = Number(Math.max(...loops.map((l) => l.max)).toFixed(3));
+    figures.upstream_cpu_us_per_request = Math.round(upstreamCpu / answered(direct));
+    figures.gateway_cpu_us_per_request = Math.round(gatewayCpu / answered(through));
     figures.gateway_cpu_ratio_vs_upstream = Number((figures.gateway_cpu_us_per_request / figures.upstream_cpu_us_per_request).toFixed(2));
-    console.log(`fixed rate ${rate} req/s for ${seconds}s, ${Math.round(Number(values['stream-share']) * 100)}% streaming, ${values.connections} connections`);
+    console.log(`fixed rate ${rate} req/s for ${seconds}s a side in ${rounds} interleaved rounds, ${Math.round(Number(values['stream-share']) * 100)}% streaming, ${values.connections} connections`);
     console.log(
-      `  achieved: direct ${figures.direct_achieved_rps} req/s, gateway ${figures.gateway_achieved_rps} req/s, target ${figures.direct_rate_held ? 'held' : 'NOT held'} direct, ${figures.gateway_rate_held ? 'held' : 'NOT held'} through the gateway (errors ${direct.errors + through.errors}, non-2xx ${direct.non2xx + through.non2xx}; generator send lag p99 ${figures.direct_send_lag_p99_ms} / ${figures.gateway_send_lag_p99_ms} ms)`,
+      `  achieved (slowest round): direct ${figures.direct_achieved_rps} req/s, gateway ${figures.gateway_achieved_rps} req/s, target ${figures.direct_rate_held ? 'held' : 'NOT held'} direct, ${figures.gateway_rate_held ? 'held' : 'NOT held'} through the gateway (errors ${sum([...direct, ...through], (m) => m.errors)}, non-2xx ${sum([...direct, ...through], (m) => m.non2xx)}; generator send lag p99 ${figures.direct_send_lag_p99_ms} / ${figures.gateway_send_lag_p99_ms} ms)`,
     );
     for (const p of [50, 95, 99]) {
       console.log(`  p${p}: direct ${figures[`direct_p${p}_ms`]} ms, gateway ${figures[`gateway_p${p}_ms`]} ms, added ${figures[`added_p${p}_ms`]} ms (x${figures[`ratio_p${p}_vs_direct`]})`);
     }
 
+    console.log(`  added p99 per round: ${addedRoundP99.join(', ')} ms (median ${figures.added_p99_ms_median_round})`);
     console.log(
       `  CPU per request (user + system): gateway ${figures.gateway_cpu_us_per_request} us, the upstream itself ${figures.upstream_cpu_us_per_request} us (x${figures.gateway_cpu_ratio_vs_upstream}); at ${rate} req/s the gateway needs ${((figures.gateway_cpu_us_per_request * rate) / 1e4).toFixed(0)}% of a core`,
     );
     console.log(`  the gateway's own overhead (x-sextant-overhead-ms, plain calls): p50 ${figures.self_reported_overhead_p50_ms} ms, p95 ${figures.self_reported_overhead_p95_ms} ms, p99 ${figures.self_reported_overhead_p99_ms} ms`);
-    console.log(`  the gateway's event loop held up (monitorEventLoopDelay, 1 ms resolution): p50 ${figures.gateway_loop_delay_p50_ms} ms, p99 ${figures.gateway_loop_delay_p99_ms} ms, max ${figures.gateway_loop_delay_max_ms} ms`);
+    console.log(`  the gateway's event loop held up (monitorEventLoopDelay, 1 ms resolution, worst round): p50 ${figures.gateway_loop_delay_p50_ms} ms, p99 ${figures.gateway_loop_delay_p99_ms} ms, max ${figures.gateway_loop_delay_max_ms} ms`);
     // The first second after an idle spell, each side after the same idle time, against its own steady state above.
     const idle = () => new Promise((resolve) => setTimeout(resolve, IDLE_MS));
     await idle();
-    const directAfterIdle = [...(await load(upstream.url, 'gpt-4o-mini', rate, 1)).latencies].sort((a, b) => a - b);
+    const afterIdle = async (url: string, model: string) => {
+      const pool = clientPool(url);
+      const m = await load(pool, model, rate, 1);
+      await pool.destroy();
+      return [...m.latencies].sort((a, b) => a - b);
+    };
+    const directAfterIdle = await afterIdle(upstream.url, 'gpt-4o-mini');
     await idle();
-    const gatewayAfterIdle = [...(await load(gateway.url, 'fast', rate, 1)).latencies].sort((a, b) => a - b);
+    const gatewayAfterIdle = await afterIdle(gateway.url, 'fast');
     for (const p of [50, 99]) {
       figures[`direct_after_idle_p${p}_ms`] = Number(percentile(directAfterIdle, p).toFixed(3));
       figures[`gateway_after_idle_p${p}_ms`] = Number(percentile(gatewayAfterIdle, p).toFixed(3));
