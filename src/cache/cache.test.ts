@@ -267,4 +267,36 @@ describe('cache persistence and metrics (SQLite)', () => {
     await reader.close();
     await reopened.close();
   });
+
+  it('writes entries behind the call: a miss does not wait for the store, a failed write is reported and fails no call', async () => {
+    const store = await openStore({ url: join(dir, 'write-behind.db') });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const errors: unknown[] = [];
+    let fail = false;
+    const slowStore = {
+      ...store,
+      writeBehind: async (queries: Parameters<typeof store.writeBehind>[0]) => {
+        const failing = fail;
+        await held;
+        if (failing) throw new Error('disk I/O error');
+        return store.writeBehind(queries);
+      },
+    };
+    const { cache, model } = await pipeline({ store: slowStore, onError: (error) => errors.push(error) });
+    // The store has not written anything yet; the call is answered and the next one hits.
+    expect((await model.generate(ask('How do I export my invoices?'))).meta.cache).toBe('miss');
+    expect((await model.generate(ask('How do I export my invoices?'))).meta.cache).toBe('hit');
+    fail = true;
+    expect((await model.generate(ask('How do I reset my password?'))).meta.cache).toBe('miss');
+    fail = false;
+    release();
+    // close() waits for the writes handed over: the first entry is stored, the second reported.
+    await cache.close();
+    expect(errors).toEqual([expect.objectContaining({ code: 'STORE_ERROR', message: expect.stringMatching(/Cache insert failed: disk I\/O error/) })]);
+    const reopened = await createCache({ store });
+    expect(reopened.size).toBe(1);
+    await reopened.close();
+    await store.close();
+  });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Compilable } from 'kysely';
 import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
 import { costOf } from '../model/pricing.js';
@@ -34,6 +35,8 @@ export interface CacheOptions {
   metricsFlushMs?: number;
   /** Clock in ms since the epoch; tests move it to expire entries. */
   now?: () => number;
+  /** A store write that failed (entries are written behind the calls that made them, so a failure never fails a call). Default: a warning on stderr. */
+  onError?: (error: unknown) => void;
 }
 
 export type LookupResult =
@@ -134,13 +137,18 @@ export async function createCache(options: CacheOptions = {}): Promise<Cache> {
   let totalBytes = 0;
   let nextLabel = 1;
 
-  const dbWrite = async (what: string, fn: () => Promise<unknown>) => {
+  const onError = options.onError ?? ((error: unknown) => process.stderr.write(`sextant: ${(error as Error).message ?? error}\n`));
+  /** The latest write handed to the store: writes run in order, so `close()` waits for this one. */
+  let lastWrite: Promise<void> = Promise.resolve();
+  /**
+   * Entries are written behind the call that made them (the in-memory index already answers for
+   * them): a cache miss does not wait for a commit, nor on the event loop for the store's writer.
+   */
+  const writeBehind = (what: string, queries: (db: SqlStore['db']) => Compilable[]) => {
     if (!store) return;
-    try {
-      await fn();
-    } catch (error) {
-      throw new SextantError('STORE_ERROR', `Cache ${what} failed: ${(error as Error).message}`, { cause: error, context: { location: store.location } });
-    }
+    lastWrite = store.writeBehind(queries(store.db).map((q) => q.compile())).catch((error: unknown) => {
+      onError(new SextantError('STORE_ERROR', `Cache ${what} failed: ${(error as Error).message}`, { cause: error, context: { location: store.location } }));
+    });
   };
 
   const index = (entry: CacheEntry) => {
@@ -168,17 +176,16 @@ export async function createCache(options: CacheOptions = {}): Promise<Cache> {
     }
   };
 
-  const remove = async (victims: CacheEntry[]) => {
+  const remove = (victims: CacheEntry[]) => {
     if (victims.length === 0) return;
     for (const v of victims) unindex(v);
     const ids = victims.map((v) => v.id);
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      await dbWrite('delete', () => store!.db.deleteFrom('cache_entries').where('id', 'in', chunk).execute());
-    }
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += 500) chunks.push(ids.slice(i, i + 500));
+    writeBehind('delete', (db) => chunks.map((chunk) => db.deleteFrom('cache_entries').where('id', 'in', chunk)));
   };
 
-  const evict = async () => {
+  const evict = () => {
     if (entries.size <= settings.maxEntries && totalBytes <= settings.maxBytes) return;
     const targetEntries = Math.floor(settings.maxEntries * d.evictToShare);
     const targetBytes = Math.floor(settings.maxBytes * d.evictToShare);
@@ -192,7 +199,7 @@ export async function createCache(options: CacheOptions = {}): Promise<Cache> {
       count--;
       bytes -= e.bytes;
     }
-    await remove(victims);
+    remove(victims);
   };
 
   const expired = (e: CacheEntry) => e.expiresAt !== undefined && e.expiresAt <= now();
@@ -212,12 +219,9 @@ export async function createCache(options: CacheOptions = {}): Promise<Cache> {
   const flush = async () => {
     await metrics.flush(store);
     if (!store || touched.size === 0) return;
-    const ids = [...touched];
+    const used = [...touched].flatMap((id) => entries.get(id) ?? []);
     touched.clear();
-    for (const id of ids) {
-      const e = entries.get(id);
-      if (e) await dbWrite('hit count update', () => store.db.updateTable('cache_entries').set({ hits: e.hits, last_used_at: e.lastUsedAt }).where('id', '=', id).execute());
-    }
+    writeBehind('hit count update', (db) => used.map((e) => db.updateTable('cache_entries').set({ hits: e.hits, last_used_at: e.lastUsedAt }).where('id', '=', e.id)));
   };
   const flushMs = options.metricsFlushMs ?? d.metricsFlushMs;
   const timer = store ? setInterval(() => void flush().catch(() => undefined), flushMs) : undefined;
@@ -250,7 +254,7 @@ export async function createCache(options: CacheOptions = {}): Promise<Cache> {
       };
       const exactId = byExact.get(keys.exactKey);
       const exact = exactId === undefined ? undefined : entries.get(exactId);
-      if (exact && expired(exact)) await remove([exact]);
+      if (exact && expired(exact)) remove([exact]);
       else if (exact) {
         use(exact);
         return hit('hit', keys, tenant, request.model, exact, startedAt);
@@ -268,7 +272,7 @@ export async function createCache(options: CacheOptions = {}): Promise<Cache> {
         const candidate = byLabel.get(match.label);
         if (!candidate || candidate.queryText === undefined) continue;
         if (expired(candidate)) {
-          await remove([candidate]);
+          remove([candidate]);
           continue;
         }
         let accepted = true;
@@ -320,11 +324,11 @@ export async function createCache(options: CacheOptions = {}): Promise<Cache> {
       };
       const previousId = byExact.get(keys.exactKey);
       const previous = previousId === undefined ? undefined : entries.get(previousId);
-      if (previous) await remove([previous]);
+      if (previous) remove([previous]);
       index(entry);
-      await dbWrite('insert', () => store!.db.insertInto('cache_entries').values(toRow(entry, embedder?.id)).execute());
+      writeBehind('insert', (db) => [db.insertInto('cache_entries').values(toRow(entry, embedder?.id))]);
       if (shared) await shared.set(keys.exactKey, { response: stored, latencyMs: entry.latencyMs, scopeKey: keys.scopeKey, tags: entry.tags, createdAt }, ttlMs);
-      await evict();
+      evict();
       return true;
     },
 
@@ -342,7 +346,7 @@ export async function createCache(options: CacheOptions = {}): Promise<Cache> {
           (filter.model === undefined || e.model === filter.model) &&
           (cutoff === undefined || e.createdAt <= cutoff),
       );
-      await remove(victims);
+      remove(victims);
       if (shared) {
         const keys = filter.exactKey !== undefined ? [filter.exactKey] : victims.map((v) => v.exactKey);
         await shared.invalidate({ keys, tag: filter.tag, scopeKey: filter.scopeKey });
@@ -353,7 +357,8 @@ export async function createCache(options: CacheOptions = {}): Promise<Cache> {
     async clear() {
       const count = entries.size;
       for (const e of [...entries.values()]) unindex(e);
-      await dbWrite('clear', () => store!.db.deleteFrom('cache_entries').execute());
+      writeBehind('clear', (db) => [db.deleteFrom('cache_entries')]);
+      await lastWrite;
       if (shared) await shared.clear();
       return count;
     },
@@ -373,6 +378,7 @@ export async function createCache(options: CacheOptions = {}): Promise<Cache> {
     async close() {
       if (timer) clearInterval(timer);
       await flush();
+      await lastWrite;
     },
   };
   return cache;

@@ -1,14 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { type CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { DEFAULTS } from '../defaults.js';
 import { migrateToLatest } from './migrate.js';
 import type { DatabaseSchema } from './schema.js';
 import { openSqliteConnection } from './sqlite-connection.js';
 import { sqliteBatchWriter } from './sqlite-trace-writer.js';
-import { startTraceWriterThread } from './trace-writer-thread.js';
+import { startSqliteWriterThread } from './sqlite-writer-thread.js';
 import { sqlTraceRepository, type TraceBatch } from './traces.js';
 
 export type SqlEngine = 'sqlite' | 'postgres';
@@ -21,8 +21,14 @@ export interface SqlStore {
   readonly location: string;
   /** The raw better-sqlite3 handle, for hot-path batch writers that need synchronous transactions. */
   readonly sqlite?: Database.Database;
-  /** SQLite: writes a trace batch in one transaction, on the trace writer thread for a database file (see trace-writer-thread.ts). Postgres writes through `db`. */
+  /** SQLite: writes a trace batch in one transaction, on the writer thread for a database file (see sqlite-writer-thread.ts). Postgres writes through `db`. */
   readonly writeTraceBatch?: (batch: TraceBatch) => Promise<void>;
+  /**
+   * Runs write queries (built with `db` and compiled) in order, in one transaction, off the caller's
+   * path where the engine allows: on the writer thread for a SQLite file, so hot-path writes (cache
+   * entries) neither hold the event loop nor wait on it for the trace writer's lock.
+   */
+  writeBehind(queries: CompiledQuery[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,6 +52,20 @@ function redactUrl(url: string): string {
   }
 }
 
+/** `writeBehind` on a connection of the caller's: each call's queries in one transaction, the calls one after another (a pool would run them side by side, out of order). */
+function transactionsInOrder(db: Kysely<DatabaseSchema>): (queries: CompiledQuery[]) => Promise<void> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (queries) => {
+    const run = last.then(
+      () => db.transaction().execute(async (tx) => {
+        for (const query of queries) await tx.executeQuery(query);
+      }),
+    );
+    last = run.catch(() => undefined);
+    return run;
+  };
+}
+
 export async function openStore(options: OpenStoreOptions = {}): Promise<SqlStore> {
   const url = options.url ?? process.env.SEXTANT_DATABASE_URL ?? DEFAULTS.store.sqlitePath;
   let store: SqlStore;
@@ -57,14 +77,14 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<SqlStor
     };
     const pool = new pg.Pool({ connectionString: url, max: DEFAULTS.store.postgresPoolSize, types });
     const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
-    store = { db, engine: 'postgres', location: redactUrl(url), close: () => db.destroy() };
+    store = { db, engine: 'postgres', location: redactUrl(url), writeBehind: transactionsInOrder(db), close: () => db.destroy() };
   } else {
     const path = url.replace(/^sqlite:/, '');
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
     const sqlite = openSqliteConnection(path);
     const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
-    // A file gets its trace writer thread (started on the first write); :memory: is this connection's alone.
-    const writerThread = path === ':memory:' ? undefined : startTraceWriterThread(resolve(path));
+    // A file gets its writer thread (started on the first write); :memory: is this connection's alone.
+    const writerThread = path === ':memory:' ? undefined : startSqliteWriterThread(resolve(path));
     let writeInThread: ((batch: TraceBatch) => void) | undefined;
     store = {
       db,
@@ -72,11 +92,14 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<SqlStor
       location: path === ':memory:' ? ':memory:' : resolve(path),
       sqlite,
       writeTraceBatch: writerThread
-        ? (batch) => writerThread.write(batch)
+        ? (batch) => writerThread.write({ batch })
         : async (batch) => {
             writeInThread ??= sqliteBatchWriter(sqlite);
             writeInThread(batch);
           },
+      writeBehind: writerThread
+        ? (queries) => writerThread.write({ statements: queries.map(({ sql, parameters }) => ({ sql, parameters })) })
+        : transactionsInOrder(db),
       async close() {
         await writerThread?.close();
         await db.destroy();

@@ -10,7 +10,7 @@ export const SPAN_UPSERT_SET = ['parent_id', 'kind', 'name', 'status', 'started_
 /**
  * The SQLite batch writer: one synchronous transaction over prepared statements (tens of thousands
  * of spans/s). It imports nothing but types, so it runs on a worker thread as well (see
- * trace-writer-thread.ts).
+ * sqlite-writer-thread.ts).
  */
 export function sqliteBatchWriter(database: Database.Database): (batch: TraceBatch) => void {
   const insertTrace = database.prepare(

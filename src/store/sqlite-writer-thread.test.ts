@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from './db.js';
-import { startTraceWriterThread } from './trace-writer-thread.js';
+import { startSqliteWriterThread } from './sqlite-writer-thread.js';
 import type { TraceBatch } from './traces.js';
+
+const job = (traceId: string, spanIds: string[], over: Partial<TraceBatch['spans'][number]> = {}) => ({ batch: batch(traceId, spanIds, over) });
 
 function batch(traceId: string, spanIds: string[], over: Partial<TraceBatch['spans'][number]> = {}): TraceBatch {
   return {
@@ -17,7 +19,7 @@ function batch(traceId: string, spanIds: string[], over: Partial<TraceBatch['spa
   };
 }
 
-describe('trace writer thread', () => {
+describe('SQLite writer thread', () => {
   let dir: string;
   let path: string;
 
@@ -30,17 +32,17 @@ describe('trace writer thread', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('commits batches in the order given, each visible to another connection once its write resolves', async () => {
-    const thread = startTraceWriterThread(path);
+    const thread = startSqliteWriterThread(path);
     const reader = new Database(path, { readonly: true });
     try {
-      const writes = Array.from({ length: 20 }, (_, i) => thread.write(batch(`t${i}`, [`a${i}`, `b${i}`])));
+      const writes = Array.from({ length: 20 }, (_, i) => thread.write(job(`t${i}`, [`a${i}`, `b${i}`])));
       await writes[0];
       expect(reader.prepare('SELECT count(*) AS n FROM spans WHERE trace_id = ?').get('t0')).toEqual({ n: 2 });
       await Promise.all(writes);
       expect(reader.prepare('SELECT count(*) AS n FROM spans').get()).toEqual({ n: 40 });
       // Written in order: a later batch's upsert of a root span wins over an earlier one.
-      await thread.write(batch('t0', ['root'], { parentId: null, status: 'running', endedAt: null }));
-      await thread.write(batch('t0', ['root'], { parentId: null, status: 'ok', endedAt: 9 }));
+      await thread.write(job('t0', ['root'], { parentId: null, status: 'running', endedAt: null }));
+      await thread.write(job('t0', ['root'], { parentId: null, status: 'ok', endedAt: 9 }));
       expect(reader.prepare(`SELECT status, ended_at FROM spans WHERE id = 'root'`).get()).toEqual({ status: 'ok', ended_at: 9 });
     } finally {
       reader.close();
@@ -49,11 +51,11 @@ describe('trace writer thread', () => {
   });
 
   it('rejects a batch SQLite refuses with STORE_ERROR, keeps none of it, and goes on writing', async () => {
-    const thread = startTraceWriterThread(path);
+    const thread = startSqliteWriterThread(path);
     try {
-      const bad = batch('bad', ['x', 'y'], { name: null as unknown as string });
+      const bad = job('bad', ['x', 'y'], { name: null as unknown as string });
       await expect(thread.write(bad)).rejects.toMatchObject({ code: 'STORE_ERROR', message: expect.stringMatching(/NOT NULL/) });
-      await thread.write(batch('good', ['z']));
+      await thread.write(job('good', ['z']));
       const reader = new Database(path, { readonly: true });
       // The refused batch's trace row was rolled back with its spans.
       expect(reader.prepare('SELECT id FROM traces ORDER BY id').all()).toEqual([{ id: 'good' }]);
@@ -66,16 +68,32 @@ describe('trace writer thread', () => {
   it('rejects writes when the thread cannot open the database, and starts again on the next write', async () => {
     const unopenable = join(dir, 'a-directory');
     mkdirSync(unopenable);
-    const thread = startTraceWriterThread(unopenable);
-    await expect(thread.write(batch('t', ['s']))).rejects.toMatchObject({ code: 'STORE_ERROR', message: expect.stringMatching(/Cannot open SQLite database/) });
+    const thread = startSqliteWriterThread(unopenable);
+    await expect(thread.write(job('t', ['s']))).rejects.toMatchObject({ code: 'STORE_ERROR', message: expect.stringMatching(/Cannot open SQLite database/) });
     rmSync(unopenable, { recursive: true });
     // The same path now holds a store: the restarted thread writes there.
     await (await openStore({ url: unopenable })).close();
-    await thread.write(batch('t', ['s']));
+    await thread.write(job('t', ['s']));
     await thread.close();
     const reader = new Database(unopenable, { readonly: true });
     expect(reader.prepare('SELECT count(*) AS n FROM spans').get()).toEqual({ n: 1 });
     reader.close();
+  });
+
+  it("runs a store's write-behind queries on the thread: each call in one transaction, in order", async () => {
+    const store = await openStore({ url: path });
+    try {
+      const insert = (id: string) =>
+        store.db.insertInto('cache_metrics').values({ scope_key: id, tenant: 't', model: 'm', exact_hits: 1, semantic_hits: 0, misses: 0, verifier_rejections: 0, saved_usd: 0, saved_ms: 0, updated_at: 1 }).compile();
+      await store.writeBehind([insert('a'), insert('b')]);
+      // The second query repeats a key: the whole call rolls back, and the next call still lands.
+      await expect(store.writeBehind([insert('c'), insert('a')])).rejects.toMatchObject({ code: 'STORE_ERROR' });
+      await store.writeBehind([insert('d')]);
+      const rows = await store.db.selectFrom('cache_metrics').select('scope_key').orderBy('scope_key').execute();
+      expect(rows.map((r) => r.scope_key)).toEqual(['a', 'b', 'd']);
+    } finally {
+      await store.close();
+    }
   });
 
   it('keeps the process alive until what it was handed is written, and no longer', () => {

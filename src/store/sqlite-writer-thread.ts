@@ -1,13 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import { bundleModule } from '../bundle-module.js';
 import { SextantError } from '../errors.js';
-import type { WriteReply, WriteRequest } from './trace-writer-thread-entry.js';
-import type { TraceBatch } from './traces.js';
+import type { WriteJob, WriteReply, WriteRequest } from './sqlite-writer-thread-entry.js';
 
-/** Writes trace batches to a SQLite database file from a worker thread. */
-export interface TraceWriterThread {
-  /** Resolves once the batch is committed (a reader on any connection then sees it); rejects with STORE_ERROR when it was not. Batches commit in the order given. */
-  write(batch: TraceBatch): Promise<void>;
+/** Writes to a SQLite database file from a worker thread. */
+export interface SqliteWriterThread {
+  /** Resolves once the job is committed (a reader on any connection then sees it); rejects with STORE_ERROR when it was not. Jobs commit in the order given. */
+  write(job: WriteJob): Promise<void>;
   /** Waits for the writes already given, then stops the thread. */
   close(): Promise<void>;
 }
@@ -20,23 +19,25 @@ interface Thread {
   retired: boolean;
 }
 
-const writeFailed = (message: string, cause?: unknown) => new SextantError('STORE_ERROR', `trace write failed: ${message}`, { cause });
+const writeFailed = (message: string, cause?: unknown) => new SextantError('STORE_ERROR', `SQLite write failed: ${message}`, { cause });
 
 /**
- * The trace writer for a SQLite file: the inserts and the commit run on a worker thread with its
- * own connection (WAL lets both connections work), so the event loop pays only for handing the batch
- * over, never for SQLite itself; a commit on it held a gateway's requests for milliseconds at a time.
- * The thread starts on the first write, and again on the first write after it failed (the batches
- * it held then are rejected, and the tracer counts them as dropped). It keeps the process alive only
+ * The writer for a SQLite file's hot-path writes (trace batches, cache entries): the statements and
+ * the commit run on a worker thread with its own connection (WAL lets both connections work), so the
+ * event loop pays only for handing the job over, never for SQLite itself; a commit on it held a
+ * gateway's requests for milliseconds at a time. One writer for both, so they never wait for each
+ * other's locks on the event loop (SQLite's busy wait sleeps a whole millisecond at least).
+ * The thread starts on the first write, and again on the first write after it failed (the jobs it
+ * held then are rejected: the tracer counts their spans as dropped). It keeps the process alive only
  * while writes are pending: a process that ends without closing its store still writes what it handed over.
  */
-export function startTraceWriterThread(path: string): TraceWriterThread {
+export function startSqliteWriterThread(path: string): SqliteWriterThread {
   let current: Promise<Thread> | undefined;
   let nextId = 0;
   let lastWrite: Promise<void> = Promise.resolve();
 
   const start = async (): Promise<Thread> => {
-    const source = await bundleModule(import.meta.url, 'trace-writer-thread-entry', ['better-sqlite3']);
+    const source = await bundleModule(import.meta.url, 'sqlite-writer-thread-entry', ['better-sqlite3']);
     // No inherited execArgv: a TypeScript loader or a test runner's flags would only slow the thread's start.
     const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), { workerData: { path }, execArgv: [] });
     worker.unref();
@@ -57,24 +58,24 @@ export function startTraceWriterThread(path: string): TraceWriterThread {
       else p?.reject(writeFailed(error));
     });
     worker.on('error', (error) => retire(writeFailed(error.message, error)));
-    worker.on('exit', (code) => retire(writeFailed(`the trace writer thread exited (code ${code})`)));
+    worker.on('exit', (code) => retire(writeFailed(`the SQLite writer thread exited (code ${code})`)));
     return thread;
   };
 
   return {
-    write(batch) {
+    write(job) {
       const id = nextId++;
       const done = new Promise<void>((resolve, reject) => {
         const starting = (current ??= start());
         starting.then(
           (thread) => {
-            if (thread.retired) return reject(writeFailed('the trace writer thread stopped'));
+            if (thread.retired) return reject(writeFailed('the SQLite writer thread stopped'));
             thread.pending.set(id, { resolve, reject });
             try {
-              thread.worker.postMessage({ id, batch } satisfies WriteRequest);
+              thread.worker.postMessage({ id, job } satisfies WriteRequest);
               thread.worker.ref();
             } catch (error) {
-              // A value that cannot cross threads (the tracer hands over strings and numbers only).
+              // A value that cannot cross threads (a function, a class instance).
               thread.pending.delete(id);
               reject(writeFailed((error as Error).message, error));
             }
