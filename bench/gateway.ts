@@ -5,9 +5,10 @@
  * (this file, re-run with --role), the load generator in this one, so none of them shares an event loop.
  * The gateway runs as `sextant serve` would: store-backed tracing to a SQLite file, usage and
  * cost accounting, retry/timeout/fallback/breaker middleware; the response cache is off (every
- * request must reach the upstream for the comparison to mean anything).
+ * request must reach the upstream for the comparison to mean anything), or with --cache misses on
+ * with every request a new one (each misses, reaches the upstream and stores an entry).
  *
- *   npx tsx bench/gateway.ts [--rate 500] [--seconds 10] [--rounds 5] [--connections 128] [--stream-share 0.5] [--max-rate 1500] [--profile dir]
+ *   npx tsx bench/gateway.ts [--rate 500] [--seconds 10] [--rounds 5] [--connections 128] [--stream-share 0.5] [--cache off|misses] [--max-rate 1500] [--profile dir]
  *
  * Open loop: request i is sent at start + i/rate whatever happened to earlier ones (over a pool of
  * up to --connections keep-alive connections; a request waiting for a free one is timed from when
@@ -39,6 +40,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '500' },
     seconds: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '5' },
+    /** `off` (default): every request reaches the upstream, nothing else. `misses`: the response cache on, as `sextant serve` runs by default, and every request new, so each one misses and stores an entry. */
+    cache: { type: 'string', default: 'off' },
     connections: { type: 'string', default: '128' },
     'stream-share': { type: 'string', default: '0.5' },
     'max-rate': { type: 'string', default: '1500' },
@@ -66,7 +69,7 @@ async function runRole(): Promise<boolean> {
     const config = parseGatewayConfig({
       providers: { openai: { baseURL: `${values.upstream}/v1`, apiKey: 'bench' } },
       models: { fast: 'openai:gpt-4o-mini' },
-      cache: { enabled: false },
+      cache: { enabled: values.cache === 'misses' },
     });
     const gateway = await createGateway({ config, store });
     // The gateway's own account of its overhead (x-sextant-overhead-ms, plain calls), sent to the parent on request.
@@ -79,12 +82,23 @@ async function runRole(): Promise<boolean> {
     });
     outer.get('/bench/overheads', (c) => c.json(overheads.splice(0)));
     // How long the event loop was held up (a synchronous SQLite batch, GC): what every request arriving meanwhile waits.
-    const { monitorEventLoopDelay } = await import('node:perf_hooks');
+    const { monitorEventLoopDelay, PerformanceObserver, constants } = await import('node:perf_hooks');
     const loop = monitorEventLoopDelay({ resolution: 1 });
+    // GC pauses in the same spans: a full collection stops the loop, and requests queue behind it.
+    let gc = { pauses: 0, fullPauses: 0, totalMs: 0, maxMs: 0 };
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        gc.pauses++;
+        if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.fullPauses++;
+        gc.totalMs += entry.duration;
+        gc.maxMs = Math.max(gc.maxMs, entry.duration);
+      }
+    }).observe({ entryTypes: ['gc'] });
     loop.enable();
     outer.get('/bench/loop', (c) => {
-      const figures = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
+      const figures = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6, gc };
       loop.reset();
+      gc = { pauses: 0, fullPauses: 0, totalMs: 0, maxMs: 0 };
       return c.json(figures);
     });
     outer.route('/', gateway.app);
@@ -136,6 +150,9 @@ const IDLE_MS = 6_000;
 /** Longest a response may take after the last send before it counts as an error. */
 const DRAIN_MS = 10_000;
 
+/** Numbers questions across all loads, so with --cache misses no request repeats an earlier one. */
+let nextQuestion = 0;
+
 /** A client pool to one side, kept across its rounds like a real client's. */
 function clientPool(url: string): Pool {
   return new Pool(url, { connections: Number(values.connections), pipelining: 1 });
@@ -143,8 +160,9 @@ function clientPool(url: string): Pool {
 
 async function load(pool: Pool, model: string, rate: number, seconds: number): Promise<Measured> {
   const streamShare = Number(values['stream-share']);
-  // A fixed cycle of plain and streaming requests in the asked proportion (10 slots).
+  // A fixed cycle of plain and streaming requests in the asked proportion (10 slots); with --cache misses each request is a new question.
   const bodies = Array.from({ length: 10 }, (_, i) => body(model, i < Math.round(streamShare * 10), i));
+  const bodyOf = values.cache === 'misses' ? (i: number) => body(model, i % 10 < Math.round(streamShare * 10), nextQuestion++) : (i: number) => bodies[i % 10];
   const total = Math.round(rate * seconds);
   const intervalMs = 1000 / rate;
   const m: Measured = { targetRate: rate, achievedRate: 0, errors: 0, non2xx: 0, latencies: [], sendLags: [] };
@@ -155,7 +173,7 @@ async function load(pool: Pool, model: string, rate: number, seconds: number): P
     const began = performance.now();
     m.sendLags.push(began - due);
     const call = pool
-      .request({ path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[i % 10] })
+      .request({ path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body: bodyOf(i) })
       .then(async (response) => {
         await response.body.text();
         lastResponse = performance.now();
@@ -212,7 +230,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'sextant-bench-gateway-'));
   const upstream = await startChild(['--role', 'upstream']);
   const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [];
-  const gateway = await startChild(['--role', 'gateway', '--upstream', upstream.url, '--db', join(dir, 'bench.db')], profile);
+  const gateway = await startChild(['--role', 'gateway', '--upstream', upstream.url, '--db', join(dir, 'bench.db'), '--cache', values.cache!], profile);
   try {
     const directPool = clientPool(upstream.url);
     const gatewayPool = clientPool(gateway.url);
@@ -223,7 +241,7 @@ async function main() {
     const rounds = Math.max(1, Number(values.rounds));
     const direct: Measured[] = [];
     const through: Measured[] = [];
-    const loops: { p50: number; p99: number; max: number }[] = [];
+    const loops: { p50: number; p99: number; max: number; gc: { pauses: number; fullPauses: number; totalMs: number; maxMs: number } }[] = [];
     let upstreamCpu = 0;
     let gatewayCpu = 0;
     for (let round = 0; round < rounds; round++) {
@@ -234,11 +252,11 @@ async function main() {
       const gatewayCpu0 = await cpuMicros(gateway.child);
       through.push(await load(gatewayPool, 'fast', rate, seconds / rounds));
       gatewayCpu += (await cpuMicros(gateway.child)) - gatewayCpu0;
-      loops.push((await (await fetch(`${gateway.url}/bench/loop`)).json()) as { p50: number; p99: number; max: number });
+      loops.push((await (await fetch(`${gateway.url}/bench/loop`)).json()) as (typeof loops)[number]);
     }
     await Promise.all([directPool.destroy(), gatewayPool.destroy()]);
     const self = ((await (await fetch(`${gateway.url}/bench/overheads`)).json()) as number[]).sort((a, b) => a - b);
-    const sum = (ms: Measured[], of: (m: Measured) => number) => ms.reduce((total, m) => total + of(m), 0);
+    const sum = <T>(items: T[], of: (item: T) => number) => items.reduce((total, item) => total + of(item), 0);
     const sorted = (ms: Measured[], of: (m: Measured) => number[]) => ms.flatMap(of).sort((a, b) => a - b);
     const d = sorted(direct, (m) => m.latencies);
     const g = sorted(through, (m) => m.latencies);
@@ -249,6 +267,7 @@ async function main() {
     const figures: Record<string, number | boolean> = {
       rate_rps: rate,
       stream_share: Number(values['stream-share']),
+      cache_misses: values.cache === 'misses',
       rounds,
       direct_achieved_rps: Math.round(Math.min(...direct.map((m) => m.achievedRate))),
       gateway_achieved_rps: Math.round(Math.min(...through.map((m) => m.achievedRate))),
@@ -272,10 +291,14 @@ async function main() {
     figures.gateway_loop_delay_p50_ms = Number(Math.max(...loops.map((l) => l.p50)).toFixed(3));
     figures.gateway_loop_delay_p99_ms = Number(Math.max(...loops.map((l) => l.p99)).toFixed(3));
     figures.gateway_loop_delay_max_ms = Number(Math.max(...loops.map((l) => l.max)).toFixed(3));
+    figures.gateway_gc_pauses = sum(loops, (l) => l.gc.pauses);
+    figures.gateway_gc_full_pauses = sum(loops, (l) => l.gc.fullPauses);
+    figures.gateway_gc_pause_total_ms = Number(sum(loops, (l) => l.gc.totalMs).toFixed(1));
+    figures.gateway_gc_pause_max_ms = Number(Math.max(...loops.map((l) => l.gc.maxMs)).toFixed(2));
     figures.upstream_cpu_us_per_request = Math.round(upstreamCpu / answered(direct));
     figures.gateway_cpu_us_per_request = Math.round(gatewayCpu / answered(through));
     figures.gateway_cpu_ratio_vs_upstream = Number((figures.gateway_cpu_us_per_request / figures.upstream_cpu_us_per_request).toFixed(2));
-    console.log(`fixed rate ${rate} req/s for ${seconds}s a side in ${rounds} interleaved rounds, ${Math.round(Number(values['stream-share']) * 100)}% streaming, ${values.connections} connections`);
+    console.log(`fixed rate ${rate} req/s for ${seconds}s a side in ${rounds} interleaved rounds, ${Math.round(Number(values['stream-share']) * 100)}% streaming, ${values.connections} connections, response cache ${values.cache === 'misses' ? 'on (every request a miss that stores an entry)' : 'off'}`);
     console.log(
       `  achieved (slowest round): direct ${figures.direct_achieved_rps} req/s, gateway ${figures.gateway_achieved_rps} req/s, target ${figures.direct_rate_held ? 'held' : 'NOT held'} direct, ${figures.gateway_rate_held ? 'held' : 'NOT held'} through the gateway (errors ${sum([...direct, ...through], (m) => m.errors)}, non-2xx ${sum([...direct, ...through], (m) => m.non2xx)}; generator send lag p99 ${figures.direct_send_lag_p99_ms} / ${figures.gateway_send_lag_p99_ms} ms)`,
     );
@@ -283,7 +306,7 @@ async function main() {
       console.log(`  p${p}: direct ${figures[`direct_p${p}_ms`]} ms, gateway ${figures[`gateway_p${p}_ms`]} ms, added ${figures[`added_p${p}_ms`]} ms (x${figures[`ratio_p${p}_vs_direct`]})`);
     }
 
-    console.log(`  added p99 per round: ${addedRoundP99.join(', ')} ms (median ${figures.added_p99_ms_median_round})`);
+    console.log(`  added p99 per round: ${addedRoundP99.join(', ')} ms (median ${figures.added_p99_ms_median_round}); the gateway's GC per round: ${loops.map((l) => `${l.gc.pauses} pauses ${l.gc.totalMs.toFixed(0)} ms (${l.gc.fullPauses} full, longest ${l.gc.maxMs.toFixed(1)} ms)`).join('; ')}`);
     console.log(
       `  CPU per request (user + system): gateway ${figures.gateway_cpu_us_per_request} us, the upstream itself ${figures.upstream_cpu_us_per_request} us (x${figures.gateway_cpu_ratio_vs_upstream}); at ${rate} req/s the gateway needs ${((figures.gateway_cpu_us_per_request * rate) / 1e4).toFixed(0)}% of a core`,
     );

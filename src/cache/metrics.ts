@@ -47,9 +47,9 @@ export function createMetrics() {
       const batch = pending;
       pending = new Map();
       const now = Date.now();
-      for (const m of batch.values()) {
+      const upserts = [...batch.values()].map((m) => {
         const add = (c: Counter) => sql<number>`cache_metrics.${sql.ref(COLUMNS[c])} + ${m[c]}`;
-        await store.db
+        return store.db
           .insertInto('cache_metrics')
           .values({ scope_key: m.scopeKey, tenant: m.tenant, model: m.model, exact_hits: m.exactHits, semantic_hits: m.semanticHits, misses: m.misses, verifier_rejections: m.verifierRejections, saved_usd: m.savedUsd, saved_ms: m.savedMs, updated_at: now })
           .onConflict((oc) =>
@@ -63,8 +63,10 @@ export function createMetrics() {
               updated_at: now,
             }),
           )
-          .execute();
-      }
+          .compile();
+      });
+      // Through the store's writer (on SQLite, the writer thread): the counts never wait on the event loop for its lock.
+      await store.writeBehind(upserts);
     },
   };
 }
