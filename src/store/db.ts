@@ -26,7 +26,7 @@ export interface SqlStore {
   /**
    * Runs write queries (built with `db` and compiled) in order, in one transaction, off the caller's
    * path where the engine allows: on the writer thread for a SQLite file, so hot-path writes (cache
-   * entries) neither hold the event loop nor wait on it for the trace writer's lock.
+   * entries) neither hold the event loop nor wait on it for another connection's lock.
    */
   writeBehind(queries: CompiledQuery[]): Promise<void>;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { SextantError } from '../errors.js';
 
-/** Opens a connection to a SQLite database set up as every connection to a store is (the gateway's and the trace writer thread's alike). */
+/** Opens a connection to a SQLite database set up as every connection to a store is (the store's own and the writer thread's alike). */
 export function openSqliteConnection(path: string): Database.Database {
   let sqlite: Database.Database;
   try {
@@ -9,7 +9,7 @@ export function openSqliteConnection(path: string): Database.Database {
   } catch (error) {
     throw new SextantError('STORE_ERROR', `Cannot open SQLite database at ${path}: ${(error as Error).message}`, { cause: error });
   }
-  // WAL lets readers (CLI, dashboard) and the trace writer thread work while a server writes; NORMAL sync is durable across process crashes.
+  // WAL lets readers (CLI, dashboard) work while a writer (the writer thread, the store's own connection) commits; NORMAL sync is durable across process crashes.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   // A connection that finds another one writing waits for it instead of failing.

@@ -53,4 +53,3 @@ export function sqliteBatchWriter(database: Database.Database): (batch: TraceBat
     if (batch.heartbeat) for (const id of batch.heartbeat.traceIds) heartbeat.run(batch.heartbeat.at, id);
   });
 }
-

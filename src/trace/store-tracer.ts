@@ -330,7 +330,7 @@ class StoreTracerImpl implements StoreTracer {
           this.lastHeartbeat = at;
           batch.heartbeat = { traceIds: [...this.open], at };
         }
-        // Only the synchronous part holds the event loop (all of it on SQLite, the query building on Postgres): that is what a slice bounds.
+        // Only the synchronous part holds the event loop (handing the batch over on a SQLite file, the whole commit on :memory:, the query building on Postgres): that is what a slice bounds.
         const written = this.repository.writeBatch(batch);
         const heldMs = performance.now() - startedAt;
         await written;
