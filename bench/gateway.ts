@@ -61,6 +61,33 @@ async function runRole(): Promise<boolean> {
     console.log(JSON.stringify({ url: upstream.url }));
     return true;
   }
+  if (values.role === 'proxy') {
+    const { createServer } = await import('node:http');
+    const { Agent } = await import('undici');
+    const agent = new Agent();
+    const server = createServer((req, res) => {
+      const parts: Buffer[] = [];
+      req.on('data', (part: Buffer) => parts.push(part));
+      req.on('end', () => {
+        const controller = new AbortController();
+        res.once('close', () => {
+          if (!res.writableFinished) controller.abort();
+        });
+        const body = JSON.stringify(JSON.parse(Buffer.concat(parts).toString('utf8')));
+        agent
+          .request({ origin: values.upstream!, path: req.url!, method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: controller.signal })
+          .then(async (upstreamResponse) => {
+            res.writeHead(upstreamResponse.statusCode, { 'content-type': String(upstreamResponse.headers['content-type']) });
+            for await (const part of upstreamResponse.body) res.write(part);
+            res.end();
+          })
+          .catch(() => res.destroy());
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    console.log(JSON.stringify({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}` }));
+    return true;
+  }
   if (values.role === 'gateway') {
     const { createGateway, parseGatewayConfig, startServer } = await import('../src/gateway/index.js');
     const { Hono } = await import('hono');
@@ -231,19 +258,24 @@ async function main() {
   const upstream = await startChild(['--role', 'upstream']);
   const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [];
   const gateway = await startChild(['--role', 'gateway', '--upstream', upstream.url, '--db', join(dir, 'bench.db'), '--cache', values.cache!], profile);
+  const proxy = await startChild(['--role', 'proxy', '--upstream', upstream.url]);
   try {
     const directPool = clientPool(upstream.url);
     const gatewayPool = clientPool(gateway.url);
-    // Both sides warmed at the target rate first (JIT, connection pools, tokenizer tables).
+    const proxyPool = clientPool(proxy.url);
+    // Every side warmed at the target rate first (JIT, connection pools, tokenizer tables).
     await load(directPool, 'gpt-4o-mini', rate, 3);
     await load(gatewayPool, 'fast', rate, 3);
+    await load(proxyPool, 'gpt-4o-mini', rate, 3);
     await fetch(`${gateway.url}/bench/overheads`);
     const rounds = Math.max(1, Number(values.rounds));
     const direct: Measured[] = [];
     const through: Measured[] = [];
+    const proxied: Measured[] = [];
     const loops: { p50: number; p99: number; max: number; gc: { pauses: number; fullPauses: number; totalMs: number; maxMs: number } }[] = [];
     let upstreamCpu = 0;
     let gatewayCpu = 0;
+    let proxyCpu = 0;
     for (let round = 0; round < rounds; round++) {
       const upstreamCpu0 = await cpuMicros(upstream.child);
       direct.push(await load(directPool, 'gpt-4o-mini', rate, seconds / rounds));
@@ -253,8 +285,11 @@ async function main() {
       through.push(await load(gatewayPool, 'fast', rate, seconds / rounds));
       gatewayCpu += (await cpuMicros(gateway.child)) - gatewayCpu0;
       loops.push((await (await fetch(`${gateway.url}/bench/loop`)).json()) as (typeof loops)[number]);
+      const proxyCpu0 = await cpuMicros(proxy.child);
+      proxied.push(await load(proxyPool, 'gpt-4o-mini', rate, seconds / rounds));
+      proxyCpu += (await cpuMicros(proxy.child)) - proxyCpu0;
     }
-    await Promise.all([directPool.destroy(), gatewayPool.destroy()]);
+    await Promise.all([directPool.destroy(), gatewayPool.destroy(), proxyPool.destroy()]);
     const self = ((await (await fetch(`${gateway.url}/bench/overheads`)).json()) as number[]).sort((a, b) => a - b);
     const sum = <T>(items: T[], of: (item: T) => number) => items.reduce((total, item) => total + of(item), 0);
     const sorted = (ms: Measured[], of: (m: Measured) => number[]) => ms.flatMap(of).sort((a, b) => a - b);
@@ -264,6 +299,8 @@ async function main() {
     const roundP99 = (ms: Measured[]) => ms.map((m) => percentile([...m.latencies].sort((a, b) => a - b), 99));
     const directRoundP99 = roundP99(direct);
     const addedRoundP99 = roundP99(through).map((p99, i) => Number((p99 - directRoundP99[i]).toFixed(3)));
+    const proxyAddedRoundP99 = roundP99(proxied).map((p99, i) => Number((p99 - directRoundP99[i]).toFixed(3)));
+    const b = sorted(proxied, (m) => m.latencies);
     const figures: Record<string, number | boolean> = {
       rate_rps: rate,
       stream_share: Number(values['stream-share']),
@@ -283,7 +320,9 @@ async function main() {
       figures[`gateway_p${p}_ms`] = Number(gp.toFixed(3));
       figures[`added_p${p}_ms`] = Number((gp - dp).toFixed(3));
       figures[`ratio_p${p}_vs_direct`] = Number((gp / dp).toFixed(3));
+      figures[`proxy_added_p${p}_ms`] = Number((percentile(b, p) - dp).toFixed(3));
     }
+    figures.proxy_rate_held = proxied.every(held);
     for (const p of [50, 95, 99]) figures[`self_reported_overhead_p${p}_ms`] = Number(percentile(self, p).toFixed(3));
     figures.added_p99_ms_median_round = Number([...addedRoundP99].sort((a, b) => a - b)[Math.floor(rounds / 2)].toFixed(3));
     figures.added_p99_ms_worst_round = Math.max(...addedRoundP99);
@@ -298,6 +337,7 @@ async function main() {
     figures.upstream_cpu_us_per_request = Math.round(upstreamCpu / answered(direct));
     figures.gateway_cpu_us_per_request = Math.round(gatewayCpu / answered(through));
     figures.gateway_cpu_ratio_vs_upstream = Number((figures.gateway_cpu_us_per_request / figures.upstream_cpu_us_per_request).toFixed(2));
+    figures.proxy_cpu_us_per_request = Math.round(proxyCpu / answered(proxied));
     console.log(`fixed rate ${rate} req/s for ${seconds}s a side in ${rounds} interleaved rounds, ${Math.round(Number(values['stream-share']) * 100)}% streaming, ${values.connections} connections, response cache ${values.cache === 'misses' ? 'on (every request a miss that stores an entry)' : 'off'}`);
     console.log(
       `  achieved (slowest round): direct ${figures.direct_achieved_rps} req/s, gateway ${figures.gateway_achieved_rps} req/s, target ${figures.direct_rate_held ? 'held' : 'NOT held'} direct, ${figures.gateway_rate_held ? 'held' : 'NOT held'} through the gateway (errors ${sum([...direct, ...through], (m) => m.errors)}, non-2xx ${sum([...direct, ...through], (m) => m.non2xx)}; generator send lag p99 ${figures.direct_send_lag_p99_ms} / ${figures.gateway_send_lag_p99_ms} ms)`,
@@ -306,6 +346,9 @@ async function main() {
       console.log(`  p${p}: direct ${figures[`direct_p${p}_ms`]} ms, gateway ${figures[`gateway_p${p}_ms`]} ms, added ${figures[`added_p${p}_ms`]} ms (x${figures[`ratio_p${p}_vs_direct`]})`);
     }
 
+    console.log(
+      `  the floor, a bare Node proxy in the same rounds (node:http + undici, no pipeline): added p50 ${figures.proxy_added_p50_ms} ms, p95 ${figures.proxy_added_p95_ms} ms, p99 ${figures.proxy_added_p99_ms} ms (per round ${proxyAddedRoundP99.join(', ')}), ${figures.proxy_cpu_us_per_request} us CPU per request, rate ${figures.proxy_rate_held ? 'held' : 'NOT held'}`,
+    );
     console.log(`  added p99 per round: ${addedRoundP99.join(', ')} ms (median ${figures.added_p99_ms_median_round}); the gateway's GC per round: ${loops.map((l) => `${l.gc.pauses} pauses ${l.gc.totalMs.toFixed(0)} ms (${l.gc.fullPauses} full, longest ${l.gc.maxMs.toFixed(1)} ms)`).join('; ')}`);
     console.log(
       `  CPU per request (user + system): gateway ${figures.gateway_cpu_us_per_request} us, the upstream itself ${figures.upstream_cpu_us_per_request} us (x${figures.gateway_cpu_ratio_vs_upstream}); at ${rate} req/s the gateway needs ${((figures.gateway_cpu_us_per_request * rate) / 1e4).toFixed(0)}% of a core`,
@@ -342,6 +385,7 @@ async function main() {
   } finally {
     upstream.child.kill();
     gateway.child.kill();
+    proxy.child.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 }
