@@ -29,6 +29,25 @@ describe('PII detection', () => {
     expect(value.user.email).toBe('jane@corp.com');
   });
 
+  it('redactValue copies only what changed: clean parts are returned as they are', () => {
+    const clean = { model: 'gpt-4o-mini', usage: { input: 12, output: 3 }, messages: [{ role: 'user', content: 'What is the capital of France?' }] };
+    expect(redactValue(clean)).toBe(clean);
+    const mixed = { a: 1, meta: clean.usage, list: ['fine', 'mail jane@corp.com', 'also fine'], z: 'last' };
+    const out = redactValue(mixed);
+    expect(out).not.toBe(mixed);
+    expect(out.meta).toBe(mixed.meta);
+    expect(out.list).toEqual(['fine', 'mail [EMAIL]', 'also fine']);
+    expect(Object.keys(out)).toEqual(['a', 'meta', 'list', 'z']);
+    expect(mixed.list[1]).toBe('mail jane@corp.com');
+  });
+
+  it('redactValue keeps a "__proto__" key as data when it copies an object', () => {
+    const value = JSON.parse('{"__proto__": {"x": 1}, "email": "jane@corp.com"}') as Record<string, unknown>;
+    const out = redactValue(value);
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(JSON.stringify(out)).toBe('{"__proto__":{"x":1},"email":"[EMAIL]"}');
+  });
+
   it('placeholders are numbered, stable per value, and restored', () => {
     const vault = createPlaceholderVault();
     const sent = vault.redact('Mail jane@corp.com and bob@corp.com, then jane@corp.com again');
