@@ -276,18 +276,18 @@ async function main() {
     let upstreamCpu = 0;
     let gatewayCpu = 0;
     let proxyCpu = 0;
+    /** One round on one side: its requests go into `into`; returns the CPU time the side's process spent on them. */
+    const measure = async (child: ChildProcess, pool: Pool, model: string, into: Measured[]) => {
+      const before = await cpuMicros(child);
+      into.push(await load(pool, model, rate, seconds / rounds));
+      return (await cpuMicros(child)) - before;
+    };
     for (let round = 0; round < rounds; round++) {
-      const upstreamCpu0 = await cpuMicros(upstream.child);
-      direct.push(await load(directPool, 'gpt-4o-mini', rate, seconds / rounds));
-      upstreamCpu += (await cpuMicros(upstream.child)) - upstreamCpu0;
+      upstreamCpu += await measure(upstream.child, directPool, 'gpt-4o-mini', direct);
       await fetch(`${gateway.url}/bench/loop`);
-      const gatewayCpu0 = await cpuMicros(gateway.child);
-      through.push(await load(gatewayPool, 'fast', rate, seconds / rounds));
-      gatewayCpu += (await cpuMicros(gateway.child)) - gatewayCpu0;
+      gatewayCpu += await measure(gateway.child, gatewayPool, 'fast', through);
       loops.push((await (await fetch(`${gateway.url}/bench/loop`)).json()) as (typeof loops)[number]);
-      const proxyCpu0 = await cpuMicros(proxy.child);
-      proxied.push(await load(proxyPool, 'gpt-4o-mini', rate, seconds / rounds));
-      proxyCpu += (await cpuMicros(proxy.child)) - proxyCpu0;
+      proxyCpu += await measure(proxy.child, proxyPool, 'gpt-4o-mini', proxied);
     }
     await Promise.all([directPool.destroy(), gatewayPool.destroy(), proxyPool.destroy()]);
     const self = ((await (await fetch(`${gateway.url}/bench/overheads`)).json()) as number[]).sort((a, b) => a - b);
@@ -298,8 +298,9 @@ async function main() {
     const answered = (ms: Measured[]) => sum(ms, (m) => m.latencies.length + m.non2xx);
     const roundP99 = (ms: Measured[]) => ms.map((m) => percentile([...m.latencies].sort((a, b) => a - b), 99));
     const directRoundP99 = roundP99(direct);
-    const addedRoundP99 = roundP99(through).map((p99, i) => Number((p99 - directRoundP99[i]).toFixed(3)));
-    const proxyAddedRoundP99 = roundP99(proxied).map((p99, i) => Number((p99 - directRoundP99[i]).toFixed(3)));
+    const addedRoundP99Of = (side: Measured[]) => roundP99(side).map((p99, i) => Number((p99 - directRoundP99[i]).toFixed(3)));
+    const addedRoundP99 = addedRoundP99Of(through);
+    const proxyAddedRoundP99 = addedRoundP99Of(proxied);
     const b = sorted(proxied, (m) => m.latencies);
     const figures: Record<string, number | boolean> = {
       rate_rps: rate,
