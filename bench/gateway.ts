@@ -8,7 +8,7 @@
  * request must reach the upstream for the comparison to mean anything), or with --cache misses on
  * with every request a new one (each misses, reaches the upstream and stores an entry).
  *
- *   npx tsx bench/gateway.ts [--rate 500] [--seconds 10] [--rounds 5] [--connections 128] [--stream-share 0.5] [--cache off|misses] [--max-rate 1500] [--profile dir]
+ *   npx tsx bench/gateway.ts [--rate 500] [--seconds 10] [--rounds 5] [--connections 128] [--stream-share 0.5] [--cache off|misses] [--max-rate 1500] [--profile dir] [--heap-profile file]
  *
  * Open loop: request i is sent at start + i/rate whatever happened to earlier ones (over a pool of
  * up to --connections keep-alive connections; a request waiting for a free one is timed from when
@@ -22,8 +22,9 @@
  * gateway, direct, gateway...), so a spell of load from elsewhere on the machine falls on both
  * sides alike instead of on whichever ran during it; percentiles are over all rounds' requests,
  * and each round's added p99 is printed too. Also printed: CPU per request of each process, how
- * long the gateway's event loop was held up (what a request arriving meanwhile waits), and the
- * first second after an idle spell.
+ * long the gateway's event loop was held up (what a request arriving meanwhile waits), its GC
+ * pauses and the bytes per request promoted to the old heap (what drives full collections, the
+ * longest pauses), and the first second after an idle spell.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -47,6 +48,12 @@ const { values } = parseArgs({
     'max-rate': { type: 'string', default: '1500' },
     /** Write a V8 CPU profile of the gateway process into this directory (open it in Chrome DevTools). */
     profile: { type: 'string' },
+    /**
+     * Write a sampling heap profile of the gateway's first measured round to this file (.heapprofile,
+     * Chrome DevTools): where the objects that outlived the young generation were allocated. The
+     * sampling slows that round.
+     */
+    'heap-profile': { type: 'string' },
   },
 });
 
@@ -109,25 +116,50 @@ async function runRole(): Promise<boolean> {
     });
     outer.get('/bench/overheads', (c) => c.json(overheads.splice(0)));
     // How long the event loop was held up (a synchronous SQLite batch, GC): what every request arriving meanwhile waits.
-    const { monitorEventLoopDelay, PerformanceObserver, constants } = await import('node:perf_hooks');
+    const { monitorEventLoopDelay } = await import('node:perf_hooks');
     const loop = monitorEventLoopDelay({ resolution: 1 });
-    // GC pauses in the same spans: a full collection stops the loop, and requests queue behind it.
-    let gc = { pauses: 0, fullPauses: 0, totalMs: 0, maxMs: 0 };
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) {
-        gc.pauses++;
-        if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.fullPauses++;
-        gc.totalMs += entry.duration;
-        gc.maxMs = Math.max(gc.maxMs, entry.duration);
-      }
-    }).observe({ entryTypes: ['gc'] });
+    // GC in the same spans: pauses (a full collection stops the loop, and requests queue behind it) and
+    // what scavenges promoted to the old heap (what makes full collections come).
+    const { GCProfiler } = await import('node:v8');
+    let gcProfiler = new GCProfiler();
+    gcProfiler.start();
+    const gcFigures = () => {
+      const stats = gcProfiler.stop().statistics;
+      gcProfiler = new GCProfiler();
+      gcProfiler.start();
+      const oldSpace = (heap: { heapSpaceStatistics: { spaceName: string; spaceUsedSize: number }[] }) =>
+        heap.heapSpaceStatistics.filter((space) => space.spaceName === 'old_space' || space.spaceName === 'lo_space').reduce((total, space) => total + space.spaceUsedSize, 0);
+      const pauses = stats.map((entry) => entry.cost / 1000);
+      const promotedBytes = stats.filter((entry) => entry.gcType === 'Scavenge').reduce((total, entry) => total + Math.max(0, oldSpace(entry.afterGC) - oldSpace(entry.beforeGC)), 0);
+      return {
+        pauses: stats.length,
+        fullPauses: stats.filter((entry) => entry.gcType === 'MarkSweepCompact').length,
+        totalMs: pauses.reduce((a, b) => a + b, 0),
+        maxMs: Math.max(0, ...pauses),
+        promotedBytes,
+      };
+    };
     loop.enable();
     outer.get('/bench/loop', (c) => {
-      const figures = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6, gc };
+      const figures = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6, gc: gcFigures() };
       loop.reset();
-      gc = { pauses: 0, fullPauses: 0, totalMs: 0, maxMs: 0 };
       return c.json(figures);
     });
+    if (values['heap-profile']) {
+      // Objects collected by a minor GC are left out: what remains is what outlived the young generation.
+      const { Session } = await import('node:inspector/promises');
+      const { writeFileSync } = await import('node:fs');
+      const session = new Session();
+      session.connect();
+      await session.post('HeapProfiler.enable');
+      const sampling = { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false };
+      outer.post('/bench/heap-profile/start', async (c) => c.json(await session.post('HeapProfiler.startSampling', sampling as never)));
+      outer.post('/bench/heap-profile/stop', async (c) => {
+        const { profile } = await session.post('HeapProfiler.stopSampling');
+        writeFileSync(values['heap-profile']!, JSON.stringify(profile));
+        return c.json({});
+      });
+    }
     outer.route('/', gateway.app);
     const server = await startServer(outer, { port: 0, host: '127.0.0.1' });
     console.log(JSON.stringify({ url: server.url }));
@@ -257,7 +289,8 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'sextant-bench-gateway-'));
   const upstream = await startChild(['--role', 'upstream']);
   const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [];
-  const gateway = await startChild(['--role', 'gateway', '--upstream', upstream.url, '--db', join(dir, 'bench.db'), '--cache', values.cache!], profile);
+  const heapProfile = values['heap-profile'] ? ['--heap-profile', values['heap-profile']] : [];
+  const gateway = await startChild(['--role', 'gateway', '--upstream', upstream.url, '--db', join(dir, 'bench.db'), '--cache', values.cache!, ...heapProfile], profile);
   const proxy = await startChild(['--role', 'proxy', '--upstream', upstream.url]);
   try {
     const directPool = clientPool(upstream.url);
@@ -272,7 +305,7 @@ async function main() {
     const direct: Measured[] = [];
     const through: Measured[] = [];
     const proxied: Measured[] = [];
-    const loops: { p50: number; p99: number; max: number; gc: { pauses: number; fullPauses: number; totalMs: number; maxMs: number } }[] = [];
+    const loops: { p50: number; p99: number; max: number; gc: { pauses: number; fullPauses: number; totalMs: number; maxMs: number; promotedBytes: number } }[] = [];
     let upstreamCpu = 0;
     let gatewayCpu = 0;
     let proxyCpu = 0;
@@ -285,7 +318,10 @@ async function main() {
     for (let round = 0; round < rounds; round++) {
       upstreamCpu += await measure(upstream.child, directPool, 'gpt-4o-mini', direct);
       await fetch(`${gateway.url}/bench/loop`);
+      const heapProfiled = values['heap-profile'] && round === 0;
+      if (heapProfiled) await fetch(`${gateway.url}/bench/heap-profile/start`, { method: 'POST' });
       gatewayCpu += await measure(gateway.child, gatewayPool, 'fast', through);
+      if (heapProfiled) await fetch(`${gateway.url}/bench/heap-profile/stop`, { method: 'POST' });
       loops.push((await (await fetch(`${gateway.url}/bench/loop`)).json()) as (typeof loops)[number]);
       proxyCpu += await measure(proxy.child, proxyPool, 'gpt-4o-mini', proxied);
     }
@@ -335,6 +371,7 @@ async function main() {
     figures.gateway_gc_full_pauses = sum(loops, (l) => l.gc.fullPauses);
     figures.gateway_gc_pause_total_ms = Number(sum(loops, (l) => l.gc.totalMs).toFixed(1));
     figures.gateway_gc_pause_max_ms = Number(Math.max(...loops.map((l) => l.gc.maxMs)).toFixed(2));
+    figures.gateway_promoted_bytes_per_request = Math.round(sum(loops, (l) => l.gc.promotedBytes) / answered(through));
     figures.upstream_cpu_us_per_request = Math.round(upstreamCpu / answered(direct));
     figures.gateway_cpu_us_per_request = Math.round(gatewayCpu / answered(through));
     figures.gateway_cpu_ratio_vs_upstream = Number((figures.gateway_cpu_us_per_request / figures.upstream_cpu_us_per_request).toFixed(2));
@@ -350,7 +387,7 @@ async function main() {
     console.log(
       `  the floor, a bare Node proxy in the same rounds (node:http + undici, no pipeline): added p50 ${figures.proxy_added_p50_ms} ms, p95 ${figures.proxy_added_p95_ms} ms, p99 ${figures.proxy_added_p99_ms} ms (per round ${proxyAddedRoundP99.join(', ')}), ${figures.proxy_cpu_us_per_request} us CPU per request, rate ${figures.proxy_rate_held ? 'held' : 'NOT held'}`,
     );
-    console.log(`  added p99 per round: ${addedRoundP99.join(', ')} ms (median ${figures.added_p99_ms_median_round}); the gateway's GC per round: ${loops.map((l) => `${l.gc.pauses} pauses ${l.gc.totalMs.toFixed(0)} ms (${l.gc.fullPauses} full, longest ${l.gc.maxMs.toFixed(1)} ms)`).join('; ')}`);
+    console.log(`  added p99 per round: ${addedRoundP99.join(', ')} ms (median ${figures.added_p99_ms_median_round}); the gateway's GC per round: ${loops.map((l) => `${l.gc.pauses} pauses ${l.gc.totalMs.toFixed(0)} ms (${l.gc.fullPauses} full, longest ${l.gc.maxMs.toFixed(1)} ms)`).join('; ')}; promoted to the old heap ${figures.gateway_promoted_bytes_per_request} bytes per request`);
     console.log(
       `  CPU per request (user + system): gateway ${figures.gateway_cpu_us_per_request} us, the upstream itself ${figures.upstream_cpu_us_per_request} us (x${figures.gateway_cpu_ratio_vs_upstream}); at ${rate} req/s the gateway needs ${((figures.gateway_cpu_us_per_request * rate) / 1e4).toFixed(0)}% of a core`,
     );

@@ -12,7 +12,7 @@ export function startSpan(tracer: Tracer | undefined, options: StartSpanOptions)
   if (!tracer) return NOOP_SPAN;
   // A no-op parent means "no parent" (the run span when untraced never reaches here).
   const parent = options.parent === NOOP_SPAN ? undefined : options.parent;
-  return tracer.startSpan({ ...options, parent });
+  return tracer.startSpan(Object.assign({}, options, { parent }));
 }
 
 const NO_TOOLS: DecisionTool[] = [];

@@ -5,12 +5,11 @@ import { replayAsStream } from './replay.js';
 
 function served(result: Extract<LookupResult, { status: 'hit' | 'semantic-hit' }>, startedAt: number): ModelResponse {
   const { response } = result;
-  return {
-    ...response,
+  return Object.assign({}, response, {
     // A cached answer costs nothing now; `savedUsd` says what it would have cost.
     cost: { inputUsd: 0, outputUsd: 0, totalUsd: 0 },
-    meta: { ...response.meta, cache: result.status, savedUsd: result.savedUsd, latencyMs: performance.now() - startedAt },
-  };
+    meta: Object.assign({}, response.meta, { cache: result.status, savedUsd: result.savedUsd, latencyMs: performance.now() - startedAt }),
+  });
 }
 
 function tenantOf(context: CallContext): string | undefined {
@@ -39,7 +38,7 @@ export function cacheMiddleware(cache: Cache): Middleware {
     async generate(request: ModelRequest, context, next) {
       if (context.controls.cacheBypass) {
         const response = await next(request, context);
-        return { ...response, meta: { ...response.meta, cache: 'bypass' } };
+        return { ...response, meta: Object.assign({}, response.meta, { cache: 'bypass' }) };
       }
       const startedAt = performance.now();
       const lookup = context.controls.cacheRefresh ? undefined : await cache.lookup(request, { tenant: tenantOf(context), signal: context.signal });
@@ -47,13 +46,13 @@ export function cacheMiddleware(cache: Cache): Middleware {
       const callStarted = performance.now();
       const response = await next(request, context);
       await cache.store(request, response, storeOptions(context, lookup, performance.now() - callStarted));
-      return { ...response, meta: { ...response.meta, cache: lookup ? 'miss' : 'refresh' } };
+      return { ...response, meta: Object.assign({}, response.meta, { cache: lookup ? 'miss' : 'refresh' }) };
     },
 
     async *stream(request: ModelRequest, context, next): AsyncIterable<StreamEvent> {
       if (context.controls.cacheBypass) {
         for await (const event of next(request, context)) {
-          yield event.type === 'finish' ? { ...event, response: { ...event.response, meta: { ...event.response.meta, cache: 'bypass' } } } : event;
+          yield event.type === 'finish' ? { ...event, response: { ...event.response, meta: Object.assign({}, event.response.meta, { cache: 'bypass' }) } } : event;
         }
         return;
       }
@@ -71,7 +70,7 @@ export function cacheMiddleware(cache: Cache): Middleware {
         }
         // Only a stream that finished is stored: one that broke off throws before reaching here.
         await cache.store(request, event.response, storeOptions(context, lookup, performance.now() - callStarted));
-        yield { ...event, response: { ...event.response, meta: { ...event.response.meta, cache: lookup ? 'miss' : 'refresh' } } };
+        yield { ...event, response: { ...event.response, meta: Object.assign({}, event.response.meta, { cache: lookup ? 'miss' : 'refresh' }) } };
       }
     },
   };

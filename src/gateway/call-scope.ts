@@ -75,7 +75,7 @@ export async function openCallScope(c: Context, route: string, options: CallScop
 /** Applies auth's scope check and the session's loop detector to a parsed request. */
 export function admitRequest(scope: CallScope, request: ModelRequest, route: 'chat' | 'embeddings', options: CallScopeOptions): ModelRequest {
   if (scope.identity && options.auth) options.auth.authorize(scope.identity, { model: request.model, route });
-  const withMetadata: ModelRequest = { ...request, metadata: { ...request.metadata, ...scope.metadata } };
+  const withMetadata: ModelRequest = Object.assign({}, request, { metadata: Object.assign({}, request.metadata, scope.metadata) });
   if (!scope.session || !options.sessions || route !== 'chat') return withMetadata;
   const { request: checked, warning } = options.sessions.observe({ session: scope.session, tenant: scope.identity?.tenant, request: withMetadata });
   if (warning) {

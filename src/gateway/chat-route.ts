@@ -48,7 +48,7 @@ export function chatCompletionsHandler(options: CallRouteOptions) {
       scope.span?.set({ [ATTR.REQUEST_MODEL]: route.requested, [ATTR.STREAM]: parsed.stream });
       const { model } = options;
       const signal = clientSignal(c);
-      const callOptions = { signal, controls: { ...scope.controls, fallbacks: route.targets.slice(1).map((t) => t.model) } };
+      const callOptions = { signal, controls: Object.assign({}, scope.controls, { fallbacks: route.targets.slice(1).map((t) => t.model) }) };
       const span = startModelSpan(options.tracer, scope.span, { operation: 'chat', model: route.requested, stream: parsed.stream });
       if (parsed.stream) {
         const events = model.stream(request, callOptions);
@@ -62,7 +62,7 @@ export function chatCompletionsHandler(options: CallRouteOptions) {
         throw error;
       }
       span.finish(request, response);
-      const headers = { ...scopeHeaders(scope), ...resultHeaders(response, performance.now() - started, scope.span?.traceId) };
+      const headers = Object.assign(scopeHeaders(scope), resultHeaders(response, performance.now() - started, scope.span?.traceId));
       scope.span?.set({ [ATTR.CACHE_STATUS]: headers[HEADERS.CACHE] });
       scope.end(200);
       return c.json(toChatCompletion(response), 200, headers);
@@ -165,10 +165,11 @@ async function pipeToNode(source: SseSource, outgoing: ServerResponse, headers: 
   });
   for (let text = await source.next(); text !== undefined; text = await source.next()) {
     if (outgoing.destroyed) return;
-    // Frames produced in the same turn of the event loop (an upstream read holding several events) leave in one write.
+    // Frames produced in the same turn of the event loop (an upstream read holding several events) leave in one
+    // write: uncorked after the turn's I/O callbacks, not on nextTick, which can run between two events of one read.
     if (outgoing.writableCorked === 0) {
       outgoing.cork();
-      process.nextTick(() => outgoing.uncork());
+      setImmediate(() => outgoing.uncork());
     }
     if (!outgoing.write(text)) await drained(outgoing);
   }

@@ -30,7 +30,7 @@ export function embeddingsHandler(options: CallRouteOptions) {
       const span = startModelSpan(options.tracer, scope.span, { operation: 'embeddings', model: route.requested });
       let response: EmbeddingResponse;
       try {
-        response = await options.model.embed(request, { signal, controls: { ...scope.controls, fallbacks: route.targets.slice(1).map((t) => t.model) } });
+        response = await options.model.embed(request, { signal, controls: Object.assign({}, scope.controls, { fallbacks: route.targets.slice(1).map((t) => t.model) }) });
       } catch (error) {
         span.fail(error, signal.aborted);
         throw error;

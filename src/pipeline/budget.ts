@@ -129,7 +129,7 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): Middleware {
         await ledger.release(reservation);
         throw error;
       }
-      await ledger.settle({ ...reservation, actualUsd: actual(request, response) });
+      await ledger.settle({ id: reservation.id, keys: reservation.keys, actualUsd: actual(request, response) });
       return response;
     },
     async *stream(request, context, next) {
@@ -144,7 +144,7 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): Middleware {
           else if (event.type === 'tool-call-delta') output += event.argumentsDelta;
           else if (event.type === 'finish') {
             settled = true;
-            await ledger.settle({ ...reservation, actualUsd: actual(request, event.response) });
+            await ledger.settle({ id: reservation.id, keys: reservation.keys, actualUsd: actual(request, event.response) });
           }
           yield event;
         }
@@ -152,7 +152,7 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): Middleware {
         // Failed before any output: nothing was generated, release. Cut mid-way (error, abort or the
         // consumer stopping): the upstream billed the prompt and what it sent, settle that.
         if (!settled) {
-          if (sawEvent) await ledger.settle({ ...reservation, actualUsd: partialCost(request, output) });
+          if (sawEvent) await ledger.settle({ id: reservation.id, keys: reservation.keys, actualUsd: partialCost(request, output) });
           else await ledger.release(reservation);
         }
       }

@@ -6,7 +6,7 @@ import type {
   RequestMetadata,
   StreamEvent,
 } from '../model/types.js';
-import { NEVER_ABORTED } from './signals.js';
+import { type Deadline, NEVER_ABORTED } from './signals.js';
 
 /** Per-request switches a caller can set (gateway headers map onto these). */
 export interface CallControls {
@@ -26,6 +26,8 @@ export interface CallControls {
 export interface CallContext {
   /** Aborting it cancels the in-flight upstream call. Middleware may narrow it (timeouts). */
   signal: AbortSignal;
+  /** The deadline that made `signal`, when a timeout middleware did: a nested one links to it directly. */
+  deadline?: Deadline;
   metadata: RequestMetadata;
   controls: CallControls;
   /** Scratch space for middleware, keyed by middleware name. */
@@ -71,6 +73,7 @@ export interface Model {
 function newContext(metadata: RequestMetadata | undefined, options: CallOptions | undefined): CallContext {
   return {
     signal: options?.signal ?? NEVER_ABORTED,
+    deadline: undefined,
     metadata: metadata ?? {},
     controls: options?.controls ?? {},
     state: new Map(),

@@ -56,7 +56,7 @@ function redactRequest(request: ModelRequest, vault: PlaceholderVault): ModelReq
 }
 
 function restoreResponse(response: ModelResponse, vault: PlaceholderVault): ModelResponse {
-  if (vault.size === 0) return { ...response, meta: { ...response.meta, piiRedacted: 0 } };
+  if (vault.size === 0) return { ...response, meta: Object.assign({}, response.meta, { piiRedacted: 0 }) };
   const message: AssistantMessage = {
     ...response.message,
     content: response.message.content === null ? null : vault.restore(response.message.content),
@@ -65,7 +65,7 @@ function restoreResponse(response: ModelResponse, vault: PlaceholderVault): Mode
       ? { toolCalls: response.message.toolCalls.map((c) => ({ ...c, arguments: vault.restore(c.arguments, { json: true }) })) }
       : {}),
   };
-  return { ...response, message, meta: { ...response.meta, piiRedacted: vault.size } };
+  return { ...response, message, meta: Object.assign({}, response.meta, { piiRedacted: vault.size }) };
 }
 
 /**

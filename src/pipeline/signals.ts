@@ -44,9 +44,6 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 /** Largest delay setTimeout honours; above it Node fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Deadlines by their signal, so a nested deadline links to its parent without an EventTarget listener. */
-const deadlines = new WeakMap<AbortSignal, Deadline>();
-
 /**
  * A child of `parent` that a timer can abort. `race(promise)` rejects (with the abort reason as
  * a SextantError) as soon as the child aborts, for whatever reason: racing a call against it
@@ -55,25 +52,29 @@ const deadlines = new WeakMap<AbortSignal, Deadline>();
  * Adding a listener to a fresh AbortSignal costs about 10 µs in Node 20 (measured), more than
  * the rest of the pipeline: a deadline under another deadline is linked through a plain set,
  * and a pending race is rejected directly rather than from a listener on its own signal.
+ * The parent deadline is handed over by the caller (the call context carries it), not looked up
+ * from its signal in a WeakMap: a WeakMap value that references its key survives every young-
+ * generation GC in V8, so each call's deadline and all it held were promoted to the old heap.
  */
 export class Deadline {
   readonly signal: AbortSignal;
   private readonly controller = new AbortController();
   private readonly parent: AbortSignal;
   private readonly parentDeadline: Deadline | undefined;
-  private readonly children = new Set<Deadline>();
+  /** Nested deadlines, created on the first one (most deadlines have none). */
+  private children: Set<Deadline> | undefined;
   /** Rejects the race in progress (a stream races once per event, one at a time). */
   private rejectRace: ((error: SextantError) => void) | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly onParentAbort = () => this.fire(this.parent.reason);
 
-  constructor(parent: AbortSignal) {
+  /** Nests under `parent`; `parentDeadline` is the deadline whose signal that is, if any (ignored when it is not). */
+  constructor(parent: AbortSignal, parentDeadline?: Deadline) {
     this.parent = parent;
     this.signal = this.controller.signal;
-    deadlines.set(this.signal, this);
-    this.parentDeadline = deadlines.get(parent);
+    this.parentDeadline = parentDeadline?.signal === parent ? parentDeadline : undefined;
     if (parent.aborted) this.onParentAbort();
-    else if (this.parentDeadline) this.parentDeadline.children.add(this);
+    else if (this.parentDeadline) (this.parentDeadline.children ??= new Set()).add(this);
     else parent.addEventListener('abort', this.onParentAbort, { once: true });
   }
 
@@ -83,7 +84,7 @@ export class Deadline {
     this.controller.abort(reason);
     this.rejectRace?.(abortReasonError(this.signal));
     this.rejectRace = undefined;
-    for (const child of this.children) child.fire(reason);
+    if (this.children) for (const child of this.children) child.fire(reason);
   }
 
   /**
@@ -158,7 +159,7 @@ export class Deadline {
   /** Stops the timer and unlinks from the parent. */
   dispose(): void {
     this.stop();
-    if (this.parentDeadline) this.parentDeadline.children.delete(this);
+    if (this.parentDeadline) this.parentDeadline.children?.delete(this);
     else this.parent.removeEventListener('abort', this.onParentAbort);
   }
 }

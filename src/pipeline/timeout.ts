@@ -30,10 +30,10 @@ function timeoutError(scope: Scope, which: Which, ms: number): () => SextantErro
 }
 
 async function raceGenerate<T>(context: CallContext, ms: number, scope: Scope, call: (context: CallContext) => Promise<T>): Promise<T> {
-  const deadline = new Deadline(context.signal);
+  const deadline = new Deadline(context.signal, context.deadline);
   deadline.arm(ms, timeoutError(scope, scope, ms));
   try {
-    return await deadline.race(call({ ...context, signal: deadline.signal }));
+    return await deadline.race(call({ ...context, signal: deadline.signal, deadline }));
   } catch (error) {
     // Whatever the code below threw once its signal fired (an AbortError, a reset socket), the cause is the timeout.
     if (deadline.signal.aborted) throw abortReasonError(deadline.signal);
@@ -56,12 +56,12 @@ async function* raceStream(
   context: CallContext,
   limits: StreamLimits,
 ): AsyncGenerator<StreamEvent> {
-  const deadline = new Deadline(context.signal);
+  const deadline = new Deadline(context.signal, context.deadline);
   const firstEvent = timeoutError(limits.scope, limits.scope === 'total' ? 'total' : 'first-event', limits.firstEventMs);
   const idle = limits.idleMs === undefined ? undefined : timeoutError(limits.scope, 'idle', limits.idleMs);
   if (idle) deadline.watch(limits.firstEventMs, firstEvent);
   else deadline.arm(limits.firstEventMs, firstEvent);
-  const iterator = events({ ...context, signal: deadline.signal })[Symbol.asyncIterator]();
+  const iterator = events({ ...context, signal: deadline.signal, deadline })[Symbol.asyncIterator]();
   let flowing = false;
   let finished = false;
   try {

@@ -32,7 +32,7 @@ function completeUsage(request: ModelRequest, usage: Usage, output: string): Usa
   if (!missingInput && !missingOutput) return usage;
   const inputTokens = missingInput ? countRequestTokens(request) : usage.inputTokens;
   const outputTokens = missingOutput ? countTokens(output, request.model) : usage.outputTokens;
-  return { ...usage, inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, estimated: true };
+  return Object.assign({}, usage, { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, estimated: true });
 }
 
 export function usageCost(options: UsageCostOptions = {}): Middleware {

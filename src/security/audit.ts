@@ -147,7 +147,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         prevHash,
       };
       prevHash = hashEntry(body);
-      return { ...body, hash: prevHash };
+      return Object.assign(body, { hash: prevHash });
     });
     await db
       .insertInto('audit_log')

@@ -16,7 +16,7 @@ export function fanOutTracer(tracers: Tracer[]): Tracer {
       tracers.forEach((tracer, i) => {
         // Later tracers join the first one's trace, so the store and an OTLP backend show the same trace id.
         const traceId = options.traceId ?? parts[0]?.traceId;
-        parts.push(tracer.startSpan({ ...options, traceId, parent: parent?.parts?.[i] ?? options.parent }));
+        parts.push(tracer.startSpan(Object.assign({}, options, { traceId, parent: parent?.parts?.[i] ?? options.parent })));
       });
       const handle: FanOutHandle = {
         traceId: parts[0]?.traceId ?? '',

@@ -45,7 +45,7 @@ export function createOpenAICompatible(options: OpenAICompatibleOptions = {}): P
   }
   const info: UpstreamCallInfo = { provider: name, apiKey: options.apiKey };
   const urls = { chat: new URL(`${base}/chat/completions${query}`), embeddings: new URL(`${base}/embeddings${query}`) };
-  const post = (url: URL, body: unknown, signal: AbortSignal | undefined) => postJson({ ...info, url, headers, body, signal, dispatcher: options.dispatcher });
+  const post = (url: URL, body: unknown, signal: AbortSignal | undefined) => postJson({ url, headers, body, signal, dispatcher: options.dispatcher, ...info });
 
   async function generate(request: ModelRequest, callOptions?: ProviderCallOptions): Promise<ModelResponse> {
     const signal = callOptions?.signal;
@@ -60,7 +60,7 @@ export function createOpenAICompatible(options: OpenAICompatibleOptions = {}): P
 
   async function* stream(request: ModelRequest, callOptions?: ProviderCallOptions): AsyncGenerator<StreamEvent> {
     const signal = callOptions?.signal;
-    const body = { ...requestToWire(request, name), stream: true, stream_options: { include_usage: true } };
+    const body = Object.assign(requestToWire(request, name), { stream: true, stream_options: { include_usage: true } });
     const response = await post(urls.chat, body, signal);
     const assembler = new ChunkAssembler(request.model);
     const state = { outputSent: false, chunks: 0, upstreamType: undefined as string | undefined };
