@@ -8,6 +8,7 @@ import { type GatewayAuth, identify } from './auth.js';
 import { HEADERS, readCacheControls, readSession } from './headers.js';
 import { toHttpError } from './http-errors.js';
 import { requestHeader } from './request-io.js';
+import type { ResolvedRoute } from './route-table.js';
 import type { LoopWarning, SessionTracker } from './sessions.js';
 
 /**
@@ -70,6 +71,11 @@ export async function openCallScope(c: Context, route: string, options: CallScop
     },
   };
   return scope;
+}
+
+/** The pipeline's controls for a call: the scope's, with the route's remaining targets as its fallbacks. */
+export function routeControls(scope: CallScope, route: ResolvedRoute): CallControls {
+  return Object.assign({}, scope.controls, { fallbacks: route.targets.slice(1).map((t) => t.model) });
 }
 
 /** Applies auth's scope check and the session's loop detector to a parsed request. */

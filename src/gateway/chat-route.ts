@@ -6,7 +6,7 @@ import { SextantError } from '../errors.js';
 import type { ModelRequest, ModelResponse, StreamEvent } from '../model/types.js';
 import type { Model } from '../pipeline/middleware.js';
 import { ATTR } from '../trace/attributes.js';
-import { admitRequest, type CallScope, type CallScopeOptions, openCallScope } from './call-scope.js';
+import { admitRequest, type CallScope, type CallScopeOptions, openCallScope, routeControls } from './call-scope.js';
 import { HEADERS, resultHeaders } from './headers.js';
 import { toHttpError } from './http-errors.js';
 import { type ModelSpan, startModelSpan } from './model-span.js';
@@ -48,7 +48,7 @@ export function chatCompletionsHandler(options: CallRouteOptions) {
       scope.span?.set({ [ATTR.REQUEST_MODEL]: route.requested, [ATTR.STREAM]: parsed.stream });
       const { model } = options;
       const signal = clientSignal(c);
-      const callOptions = { signal, controls: Object.assign({}, scope.controls, { fallbacks: route.targets.slice(1).map((t) => t.model) }) };
+      const callOptions = { signal, controls: routeControls(scope, route) };
       const span = startModelSpan(options.tracer, scope.span, { operation: 'chat', model: route.requested, stream: parsed.stream });
       if (parsed.stream) {
         const events = model.stream(request, callOptions);

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { DEFAULTS } from '../defaults.js';
 import type { EmbeddingResponse } from '../model/types.js';
 import { ATTR } from '../trace/attributes.js';
-import { admitRequest, openCallScope } from './call-scope.js';
+import { admitRequest, openCallScope, routeControls } from './call-scope.js';
 import type { CallRouteOptions } from './chat-route.js';
 import { resultHeaders } from './headers.js';
 import { toHttpError } from './http-errors.js';
@@ -24,13 +24,13 @@ export function embeddingsHandler(options: CallRouteOptions) {
       const { request: parsed, encoding } = parseEmbeddingRequest(await readJsonBody(c, bodyLimitBytes));
       const route = options.routes.resolve(parsed.model);
       const admitted = admitRequest(scope, { model: parsed.model, messages: [] }, 'embeddings', options);
-      const request = { ...parsed, model: route.targets[0].model, metadata: admitted.metadata };
+      const request = Object.assign({}, parsed, { model: route.targets[0].model, metadata: admitted.metadata });
       scope.span?.set({ [ATTR.REQUEST_MODEL]: route.requested, [ATTR.OPERATION]: 'embeddings' });
       const signal = clientSignal(c);
       const span = startModelSpan(options.tracer, scope.span, { operation: 'embeddings', model: route.requested });
       let response: EmbeddingResponse;
       try {
-        response = await options.model.embed(request, { signal, controls: Object.assign({}, scope.controls, { fallbacks: route.targets.slice(1).map((t) => t.model) }) });
+        response = await options.model.embed(request, { signal, controls: routeControls(scope, route) });
       } catch (error) {
         span.fail(error, signal.aborted);
         throw error;
