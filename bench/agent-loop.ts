@@ -18,7 +18,12 @@ import { scriptedModel, type ScriptedReply } from '../src/model/providers/script
 import type { ModelRequest } from '../src/model/types.js';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '300' }, steps: { type: 'string', default: '10' }, idle: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '7' } },
+  options: {
+    runs: { type: 'string', default: '300' },
+    steps: { type: 'string', default: '10' },
+    idle: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '7' },
+  },
 });
 const ROUNDS = Number(values.rounds);
 const RUNS = Number(values.runs);
@@ -32,7 +37,9 @@ const noop = defineTool({ name: 'noop', description: 'does nothing', idempotent:
 
 /** Each run: STEPS tool calls with new arguments (so the loop detector stays quiet), then an answer. */
 const replies = (_request: ModelRequest, index: number): ScriptedReply =>
-  index % (STEPS + 1) === STEPS ? { text: 'done', usage: { inputTokens: 10, outputTokens: 2 } } : { toolCalls: [{ name: 'noop', arguments: { i: index } }], usage: { inputTokens: 10, outputTokens: 2 } };
+  index % (STEPS + 1) === STEPS
+    ? { text: 'done', usage: { inputTokens: 10, outputTokens: 2 } }
+    : { toolCalls: [{ name: 'noop', arguments: { i: index } }], usage: { inputTokens: 10, outputTokens: 2 } };
 
 async function measureAgent(checkpointed: boolean): Promise<{ agentMs: number; baselineMs: number }> {
   const model = scriptedModel({ replies });
@@ -40,7 +47,8 @@ async function measureAgent(checkpointed: boolean): Promise<{ agentMs: number; b
   const started = performance.now();
   for (let r = 0; r < RUNS; r++) {
     const result = await agent.run('go');
-    if (result.stopReason !== 'completed' || result.steps.length !== STEPS + 1) throw new Error(`unexpected run: ${result.stopReason} after ${result.steps.length} steps`);
+    if (result.stopReason !== 'completed' || result.steps.length !== STEPS + 1)
+      throw new Error(`unexpected run: ${result.stopReason} after ${result.steps.length} steps`);
   }
   const agentMs = performance.now() - started;
   // Baseline: the same requests, straight to a fresh scripted model.
@@ -93,7 +101,9 @@ const mbPer1000 = ((after - before) / 1024 / 1024) * (1000 / IDLE);
 
 console.log(`steps per round: ${steps} (${RUNS} runs × ${STEPS + 1} model calls, no-op tool); median of ${ROUNDS} rounds after 3 warm-up rounds`);
 console.log(`bare scripted model: ${bareCallUs.toFixed(1)} µs/call; agent loop: ${agentStepUs.toFixed(1)} µs/step`);
-console.log(`runtime overhead: ${overheadUs.toFixed(1)} µs/step median, ${overheadMinUs.toFixed(1)} µs/step best round (target < 50); with in-memory checkpoints: ${overheadCheckpointUs.toFixed(1)} µs/step`);
+console.log(
+  `runtime overhead: ${overheadUs.toFixed(1)} µs/step median, ${overheadMinUs.toFixed(1)} µs/step best round (target < 50); with in-memory checkpoints: ${overheadCheckpointUs.toFixed(1)} µs/step`,
+);
 console.log(`ratio agent/bare: ${(agentStepUs / bareCallUs).toFixed(2)}`);
 console.log(`memory: ${mbPer1000.toFixed(2)} MB per 1,000 concurrent idle runs (target < 50)`);
 console.log(

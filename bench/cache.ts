@@ -10,13 +10,29 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chooseThreshold, createCache, createExactIndex, createHashedEmbedder, createHnswIndex, createRuleVerifier, precisionRecall, readPairs, scorePairs, type ScoredPair } from '../src/cache/index.js';
+import {
+  chooseThreshold,
+  createCache,
+  createExactIndex,
+  createHashedEmbedder,
+  createHnswIndex,
+  createRuleVerifier,
+  precisionRecall,
+  readPairs,
+  scorePairs,
+  type ScoredPair,
+} from '../src/cache/index.js';
 import { DEFAULTS } from '../src/defaults.js';
 import type { ModelRequest, ModelResponse } from '../src/model/types.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { sizes: { type: 'string', default: '1000,10000,100000' }, lookups: { type: 'string', default: '300' }, child: { type: 'string' }, index: { type: 'string', default: 'default' } },
+  options: {
+    sizes: { type: 'string', default: '1000,10000,100000' },
+    lookups: { type: 'string', default: '300' },
+    child: { type: 'string' },
+    index: { type: 'string', default: 'default' },
+  },
 });
 const path = resolve(positionals[0] ?? '../shared/data/qqp-dev.jsonl');
 const lookups = Number(values.lookups);
@@ -26,7 +42,14 @@ const pairs = await readPairs(path);
 // Entries for latency and memory: the dataset's questions, made unique with a suffix.
 const questions = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
 const textAt = (i: number) => `${questions[i % questions.length]} (${Math.floor(i / questions.length)})`;
-const response: ModelResponse = { id: 'r', model: 'm', message: { role: 'assistant', content: 'A typical cached answer of a few sentences. '.repeat(8) }, finishReason: 'stop', usage: { inputTokens: 200, outputTokens: 100, totalTokens: 300 }, meta: {} };
+const response: ModelResponse = {
+  id: 'r',
+  model: 'm',
+  message: { role: 'assistant', content: 'A typical cached answer of a few sentences. '.repeat(8) },
+  finishReason: 'stop',
+  usage: { inputTokens: 200, outputTokens: 100, totalTokens: 300 },
+  meta: {},
+};
 const request = (text: string): ModelRequest => ({ model: 'bench:m', messages: [{ role: 'user', content: text }] });
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
@@ -44,7 +67,12 @@ async function child(size: number, index: string) {
   gc();
   gc();
   const m0 = process.memoryUsage();
-  const cache = await createCache({ embedder, annThreshold: index === 'exact' ? Number.POSITIVE_INFINITY : DEFAULTS.cache.annThreshold, maxEntries: size * 2, maxBytes: 2 ** 40 });
+  const cache = await createCache({
+    embedder,
+    annThreshold: index === 'exact' ? Number.POSITIVE_INFINITY : DEFAULTS.cache.annThreshold,
+    maxEntries: size * 2,
+    maxBytes: 2 ** 40,
+  });
   for (const text of texts) await cache.store(request(text), response);
   gc();
   gc();
@@ -55,7 +83,12 @@ async function child(size: number, index: string) {
   let hits = 0;
   for (let i = 0; i < lookups; i++) {
     // Half exact repeats of stored questions, half reworded (lower-cased, no question mark): the semantic path.
-    const text = i % 2 === 0 ? textAt((i * 7919) % size) : textAt((i * 7919) % size).toLowerCase().replace(/[?]/g, '');
+    const text =
+      i % 2 === 0
+        ? textAt((i * 7919) % size)
+        : textAt((i * 7919) % size)
+            .toLowerCase()
+            .replace(/[?]/g, '');
     const t0 = performance.now();
     const result = await cache.lookup(request(text));
     times.push(performance.now() - t0);
@@ -93,7 +126,9 @@ const variants = {
   default_verifier: await scorePairs({ pairs, embedder, verifiers: [createRuleVerifier()] }),
   paraphrase_verifier: await scorePairs({ pairs, embedder, verifiers: [createRuleVerifier({ paraphrases: true })] }),
 };
-console.log(`${pairs.length} pairs (${pairs.filter((p) => p.same).length} same) from ${path}; default threshold ${threshold}; default verifier is the ${DEFAULTS.cache.verifierParaphrases ? 'paraphrase-aware' : 'strict'} form`);
+console.log(
+  `${pairs.length} pairs (${pairs.filter((p) => p.same).length} same) from ${path}; default threshold ${threshold}; default verifier is the ${DEFAULTS.cache.verifierParaphrases ? 'paraphrase-aware' : 'strict'} form`,
+);
 const baseline = precisionRecall(variants.no_verifier, threshold);
 figures.threshold = threshold;
 for (const [name, scored] of Object.entries(variants)) {
@@ -110,7 +145,10 @@ for (const [name, scored] of Object.entries(variants)) {
     [`precision_${name}_second_half`]: round(halves[1].precision),
   });
 }
-figures.recall_ratio_paraphrase_vs_default = round(precisionRecall(variants.paraphrase_verifier, threshold).recall / precisionRecall(variants.default_verifier, threshold).recall, 2);
+figures.recall_ratio_paraphrase_vs_default = round(
+  precisionRecall(variants.paraphrase_verifier, threshold).recall / precisionRecall(variants.default_verifier, threshold).recall,
+  2,
+);
 
 // 2. Calibrate on one half, measure on the other: both ways, for the halves of the file and for odd/even rows,
 // for both verifier forms.
@@ -136,7 +174,9 @@ for (const name of ['default_verifier', 'paraphrase_verifier'] as const) {
       continue;
     }
     const held = precisionRecall(hold, chosen.threshold);
-    console.log(`  ${name} calibrated ${split}: threshold ${chosen.threshold} (calibration precision ${round(chosen.precision)}) -> held-out precision ${round(held.precision)} recall ${round(held.recall)}`);
+    console.log(
+      `  ${name} calibrated ${split}: threshold ${chosen.threshold} (calibration precision ${round(chosen.precision)}) -> held-out precision ${round(held.precision)} recall ${round(held.recall)}`,
+    );
     Object.assign(figures, {
       [`${name}_calibrated_threshold_${split}`]: chosen.threshold,
       [`${name}_heldout_precision_${split}`]: round(held.precision),
@@ -147,7 +187,11 @@ for (const name of ['default_verifier', 'paraphrase_verifier'] as const) {
 
 // 3. Lookup latency and memory per entry: each size and index kind in a fresh child process.
 function runChild(size: number, index: string) {
-  const result = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', process.argv[1], path, '--child', String(size), '--index', index, '--lookups', String(lookups)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const result = spawnSync(
+    process.execPath,
+    [...process.execArgv, '--expose-gc', process.argv[1], path, '--child', String(size), '--index', index, '--lookups', String(lookups)],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
   const line = result.stdout.trim().split('\n').pop() ?? '';
   if (result.status !== 0 || !line.startsWith('{')) throw new Error(`child ${size}/${index} failed: ${result.stderr}`);
   return JSON.parse(line) as { v8: number; heap: number; arrayBuffers: number; rss: number; raw: number; p50: number; p99: number; hitRate: number };

@@ -82,7 +82,14 @@ async function runRole(): Promise<boolean> {
         });
         const body = JSON.stringify(JSON.parse(Buffer.concat(parts).toString('utf8')));
         agent
-          .request({ origin: values.upstream!, path: req.url!, method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: controller.signal })
+          .request({
+            origin: values.upstream!,
+            path: req.url!,
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+            signal: controller.signal,
+          })
           .then(async (upstreamResponse) => {
             res.writeHead(upstreamResponse.statusCode, { 'content-type': String(upstreamResponse.headers['content-type']) });
             for await (const part of upstreamResponse.body) res.write(part);
@@ -128,9 +135,13 @@ async function runRole(): Promise<boolean> {
       gcProfiler = new GCProfiler();
       gcProfiler.start();
       const oldSpace = (heap: { heapSpaceStatistics: { spaceName: string; spaceUsedSize: number }[] }) =>
-        heap.heapSpaceStatistics.filter((space) => space.spaceName === 'old_space' || space.spaceName === 'lo_space').reduce((total, space) => total + space.spaceUsedSize, 0);
+        heap.heapSpaceStatistics
+          .filter((space) => space.spaceName === 'old_space' || space.spaceName === 'lo_space')
+          .reduce((total, space) => total + space.spaceUsedSize, 0);
       const pauses = stats.map((entry) => entry.cost / 1000);
-      const promotedBytes = stats.filter((entry) => entry.gcType === 'Scavenge').reduce((total, entry) => total + Math.max(0, oldSpace(entry.afterGC) - oldSpace(entry.beforeGC)), 0);
+      const promotedBytes = stats
+        .filter((entry) => entry.gcType === 'Scavenge')
+        .reduce((total, entry) => total + Math.max(0, oldSpace(entry.afterGC) - oldSpace(entry.beforeGC)), 0);
       return {
         pauses: stats.length,
         fullPauses: stats.filter((entry) => entry.gcType === 'MarkSweepCompact').length,
@@ -177,7 +188,9 @@ function cpuMicros(child: ChildProcess): Promise<number> {
 }
 
 function startChild(args: string[], nodeArgs: string[] = []): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', new URL(import.meta.url).pathname, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', new URL(import.meta.url).pathname, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     let buffer = '';
     child.stdout!.on('data', (data: Buffer) => {
@@ -200,7 +213,14 @@ interface Measured {
 }
 
 function body(model: string, stream: boolean, i: number) {
-  return JSON.stringify({ model, stream, messages: [{ role: 'system', content: 'You are a terse assistant.' }, { role: 'user', content: `Question number ${i}: what is the capital of France?` }] });
+  return JSON.stringify({
+    model,
+    stream,
+    messages: [
+      { role: 'system', content: 'You are a terse assistant.' },
+      { role: 'user', content: `Question number ${i}: what is the capital of France?` },
+    ],
+  });
 }
 
 /** The idle spell before the after-idle figures: longer than undici's and Node's keep-alive timeouts (4-5 s), so pooled connections are gone. */
@@ -290,7 +310,10 @@ async function main() {
   const upstream = await startChild(['--role', 'upstream']);
   const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [];
   const heapProfile = values['heap-profile'] ? ['--heap-profile', values['heap-profile']] : [];
-  const gateway = await startChild(['--role', 'gateway', '--upstream', upstream.url, '--db', join(dir, 'bench.db'), '--cache', values.cache!, ...heapProfile], profile);
+  const gateway = await startChild(
+    ['--role', 'gateway', '--upstream', upstream.url, '--db', join(dir, 'bench.db'), '--cache', values.cache!, ...heapProfile],
+    profile,
+  );
   const proxy = await startChild(['--role', 'proxy', '--upstream', upstream.url]);
   try {
     const directPool = clientPool(upstream.url);
@@ -305,7 +328,12 @@ async function main() {
     const direct: Measured[] = [];
     const through: Measured[] = [];
     const proxied: Measured[] = [];
-    const loops: { p50: number; p99: number; max: number; gc: { pauses: number; fullPauses: number; totalMs: number; maxMs: number; promotedBytes: number } }[] = [];
+    const loops: {
+      p50: number;
+      p99: number;
+      max: number;
+      gc: { pauses: number; fullPauses: number; totalMs: number; maxMs: number; promotedBytes: number };
+    }[] = [];
     let upstreamCpu = 0;
     let gatewayCpu = 0;
     let proxyCpu = 0;
@@ -332,7 +360,13 @@ async function main() {
     const d = sorted(direct, (m) => m.latencies);
     const g = sorted(through, (m) => m.latencies);
     const answered = (ms: Measured[]) => sum(ms, (m) => m.latencies.length + m.non2xx);
-    const roundP99 = (ms: Measured[]) => ms.map((m) => percentile([...m.latencies].sort((a, b) => a - b), 99));
+    const roundP99 = (ms: Measured[]) =>
+      ms.map((m) =>
+        percentile(
+          [...m.latencies].sort((a, b) => a - b),
+          99,
+        ),
+      );
     const directRoundP99 = roundP99(direct);
     const addedRoundP99Of = (side: Measured[]) => roundP99(side).map((p99, i) => Number((p99 - directRoundP99[i]).toFixed(3)));
     const addedRoundP99 = addedRoundP99Of(through);
@@ -347,8 +381,18 @@ async function main() {
       gateway_achieved_rps: Math.round(Math.min(...through.map((m) => m.achievedRate))),
       direct_rate_held: direct.every(held),
       gateway_rate_held: through.every(held),
-      direct_send_lag_p99_ms: Number(percentile(sorted(direct, (m) => m.sendLags), 99).toFixed(3)),
-      gateway_send_lag_p99_ms: Number(percentile(sorted(through, (m) => m.sendLags), 99).toFixed(3)),
+      direct_send_lag_p99_ms: Number(
+        percentile(
+          sorted(direct, (m) => m.sendLags),
+          99,
+        ).toFixed(3),
+      ),
+      gateway_send_lag_p99_ms: Number(
+        percentile(
+          sorted(through, (m) => m.sendLags),
+          99,
+        ).toFixed(3),
+      ),
     };
     for (const p of [50, 95, 99]) {
       const dp = percentile(d, p);
@@ -376,23 +420,33 @@ async function main() {
     figures.gateway_cpu_us_per_request = Math.round(gatewayCpu / answered(through));
     figures.gateway_cpu_ratio_vs_upstream = Number((figures.gateway_cpu_us_per_request / figures.upstream_cpu_us_per_request).toFixed(2));
     figures.proxy_cpu_us_per_request = Math.round(proxyCpu / answered(proxied));
-    console.log(`fixed rate ${rate} req/s for ${seconds}s a side in ${rounds} interleaved rounds, ${Math.round(Number(values['stream-share']) * 100)}% streaming, ${values.connections} connections, response cache ${values.cache === 'misses' ? 'on (every request a miss that stores an entry)' : 'off'}`);
+    console.log(
+      `fixed rate ${rate} req/s for ${seconds}s a side in ${rounds} interleaved rounds, ${Math.round(Number(values['stream-share']) * 100)}% streaming, ${values.connections} connections, response cache ${values.cache === 'misses' ? 'on (every request a miss that stores an entry)' : 'off'}`,
+    );
     console.log(
       `  achieved (slowest round): direct ${figures.direct_achieved_rps} req/s, gateway ${figures.gateway_achieved_rps} req/s, target ${figures.direct_rate_held ? 'held' : 'NOT held'} direct, ${figures.gateway_rate_held ? 'held' : 'NOT held'} through the gateway (errors ${sum([...direct, ...through], (m) => m.errors)}, non-2xx ${sum([...direct, ...through], (m) => m.non2xx)}; generator send lag p99 ${figures.direct_send_lag_p99_ms} / ${figures.gateway_send_lag_p99_ms} ms)`,
     );
     for (const p of [50, 95, 99]) {
-      console.log(`  p${p}: direct ${figures[`direct_p${p}_ms`]} ms, gateway ${figures[`gateway_p${p}_ms`]} ms, added ${figures[`added_p${p}_ms`]} ms (x${figures[`ratio_p${p}_vs_direct`]})`);
+      console.log(
+        `  p${p}: direct ${figures[`direct_p${p}_ms`]} ms, gateway ${figures[`gateway_p${p}_ms`]} ms, added ${figures[`added_p${p}_ms`]} ms (x${figures[`ratio_p${p}_vs_direct`]})`,
+      );
     }
 
     console.log(
       `  the floor, a bare Node proxy in the same rounds (node:http + undici, no pipeline): added p50 ${figures.proxy_added_p50_ms} ms, p95 ${figures.proxy_added_p95_ms} ms, p99 ${figures.proxy_added_p99_ms} ms (per round ${proxyAddedRoundP99.join(', ')}), ${figures.proxy_cpu_us_per_request} us CPU per request, rate ${figures.proxy_rate_held ? 'held' : 'NOT held'}`,
     );
-    console.log(`  added p99 per round: ${addedRoundP99.join(', ')} ms (median ${figures.added_p99_ms_median_round}); the gateway's GC per round: ${loops.map((l) => `${l.gc.pauses} pauses ${l.gc.totalMs.toFixed(0)} ms (${l.gc.fullPauses} full, longest ${l.gc.maxMs.toFixed(1)} ms)`).join('; ')}; promoted to the old heap ${figures.gateway_promoted_bytes_per_request} bytes per request`);
+    console.log(
+      `  added p99 per round: ${addedRoundP99.join(', ')} ms (median ${figures.added_p99_ms_median_round}); the gateway's GC per round: ${loops.map((l) => `${l.gc.pauses} pauses ${l.gc.totalMs.toFixed(0)} ms (${l.gc.fullPauses} full, longest ${l.gc.maxMs.toFixed(1)} ms)`).join('; ')}; promoted to the old heap ${figures.gateway_promoted_bytes_per_request} bytes per request`,
+    );
     console.log(
       `  CPU per request (user + system): gateway ${figures.gateway_cpu_us_per_request} us, the upstream itself ${figures.upstream_cpu_us_per_request} us (x${figures.gateway_cpu_ratio_vs_upstream}); at ${rate} req/s the gateway needs ${((figures.gateway_cpu_us_per_request * rate) / 1e4).toFixed(0)}% of a core`,
     );
-    console.log(`  the gateway's own overhead (x-sextant-overhead-ms, plain calls): p50 ${figures.self_reported_overhead_p50_ms} ms, p95 ${figures.self_reported_overhead_p95_ms} ms, p99 ${figures.self_reported_overhead_p99_ms} ms`);
-    console.log(`  the gateway's event loop held up (monitorEventLoopDelay, 1 ms resolution, worst round): p50 ${figures.gateway_loop_delay_p50_ms} ms, p99 ${figures.gateway_loop_delay_p99_ms} ms, max ${figures.gateway_loop_delay_max_ms} ms`);
+    console.log(
+      `  the gateway's own overhead (x-sextant-overhead-ms, plain calls): p50 ${figures.self_reported_overhead_p50_ms} ms, p95 ${figures.self_reported_overhead_p95_ms} ms, p99 ${figures.self_reported_overhead_p99_ms} ms`,
+    );
+    console.log(
+      `  the gateway's event loop held up (monitorEventLoopDelay, 1 ms resolution, worst round): p50 ${figures.gateway_loop_delay_p50_ms} ms, p99 ${figures.gateway_loop_delay_p99_ms} ms, max ${figures.gateway_loop_delay_max_ms} ms`,
+    );
     // The first second after an idle spell, each side after the same idle time, against its own steady state above.
     const idle = () => new Promise((resolve) => setTimeout(resolve, IDLE_MS));
     await idle();
@@ -418,7 +472,9 @@ async function main() {
     figures.direct_max_sustained_rps = await highestSustained(upstream.url, 'gpt-4o-mini', step, maxRate);
     figures.gateway_max_sustained_rps = await highestSustained(gateway.url, 'fast', step, maxRate);
     figures.max_sustained_ratio_vs_direct = Number(((figures.gateway_max_sustained_rps as number) / (figures.direct_max_sustained_rps as number)).toFixed(3));
-    console.log(`  highest sustained rate (steps of ${step} req/s, 4 s each, up to ${maxRate}): direct ${figures.direct_max_sustained_rps} req/s, gateway ${figures.gateway_max_sustained_rps} req/s`);
+    console.log(
+      `  highest sustained rate (steps of ${step} req/s, 4 s each, up to ${maxRate}): direct ${figures.direct_max_sustained_rps} req/s, gateway ${figures.gateway_max_sustained_rps} req/s`,
+    );
     console.log(JSON.stringify(figures));
   } finally {
     upstream.child.kill();

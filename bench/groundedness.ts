@@ -30,7 +30,10 @@ interface Case {
 type Verdict = 'supported' | 'unsupported' | 'undecided';
 
 const path = resolve(process.argv[2] ?? '../shared/data/halueval-qa-dev.jsonl');
-const rows: Row[] = readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Row);
+const rows: Row[] = readFileSync(path, 'utf8')
+  .trim()
+  .split('\n')
+  .map((line) => JSON.parse(line) as Row);
 const toCases = (part: Row[]): Case[] =>
   part.flatMap((r) => [
     { answer: r.right_answer, documents: [r.knowledge], question: r.question, grounded: true },
@@ -38,13 +41,15 @@ const toCases = (part: Row[]): Case[] =>
   ]);
 
 /** Baseline: share of the answer's non-stopword words found in the knowledge, against two thresholds. */
-const wordOverlap = (supportAt: number, failAt: number) => (c: Case): Verdict => {
-  const known = new Set(tokenize(c.documents.join(' ')).map((t) => t.norm));
-  const words = tokenize(c.answer).filter((t) => !isStopword(t));
-  if (words.length === 0) return 'undecided';
-  const share = words.filter((t) => known.has(t.norm)).length / words.length;
-  return share >= supportAt ? 'supported' : share <= failAt ? 'unsupported' : 'undecided';
-};
+const wordOverlap =
+  (supportAt: number, failAt: number) =>
+  (c: Case): Verdict => {
+    const known = new Set(tokenize(c.documents.join(' ')).map((t) => t.norm));
+    const words = tokenize(c.answer).filter((t) => !isStopword(t));
+    if (words.length === 0) return 'undecided';
+    const share = words.filter((t) => known.has(t.norm)).length / words.length;
+    return share >= supportAt ? 'supported' : share <= failAt ? 'unsupported' : 'undecided';
+  };
 
 function score(cases: Case[], classify: (c: Case) => Verdict) {
   let settled = 0;
@@ -104,7 +109,7 @@ for (const [name, s] of Object.entries(results)) {
 // Robustness: a bootstrap over rows (seeded, so the figure repeats) of the accuracy on settled cases.
 const verdicts = all.map((c) => ({ v: precheck(c), grounded: c.grounded }));
 let seed = 42;
-const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const accuracies: number[] = [];
 for (let b = 0; b < 1000; b++) {
   let settled = 0;
@@ -123,7 +128,9 @@ accuracies.sort((a, b) => a - b);
 const ci = [accuracies[24], accuracies[974]].map((x) => Math.round(x * 1000) / 1000);
 console.log(`bootstrap (1000 resamples of rows): accuracy on settled 95% interval [${ci[0]}, ${ci[1]}]`);
 const ratio = results.all.accuracy / results.baseline_all.accuracy;
-console.log(`pre-check vs word-overlap baseline: accuracy x${ratio.toFixed(3)}, settled share x${(results.all.settled_share / results.baseline_all.settled_share).toFixed(3)}; ${usPerCase.toFixed(1)} µs per answer`);
+console.log(
+  `pre-check vs word-overlap baseline: accuracy x${ratio.toFixed(3)}, settled share x${(results.all.settled_share / results.baseline_all.settled_share).toFixed(3)}; ${usPerCase.toFixed(1)} µs per answer`,
+);
 console.log(
   JSON.stringify({
     accuracy_settled_ratio: results.all.accuracy,

@@ -31,7 +31,9 @@ const base = cases.map((c) => keyword(c.text));
 
 const figures: Record<string, number> = { texts: cases.length };
 const categories = [...new Set(cases.map((c) => `${c.label}\u0000${c.category}`))];
-console.log(`Injection detection on ${cases.length} texts (${cases.filter((c) => c.label === 'attack').length} attacks, ${cases.filter((c) => c.label === 'benign').length} benign)\n`);
+console.log(
+  `Injection detection on ${cases.length} texts (${cases.filter((c) => c.label === 'attack').length} attacks, ${cases.filter((c) => c.label === 'benign').length} benign)\n`,
+);
 console.log('category                     n    sextant   keyword baseline');
 for (const key of categories) {
   const [label, category] = key.split('\u0000');
@@ -40,7 +42,10 @@ for (const key of categories) {
   const name = label === 'attack' ? `${category}_catch_rate` : `${category}_false_positive_rate`;
   figures[name] = +rate(ours).toFixed(3);
   figures[`keyword_${name}`] = +rate(base).toFixed(3);
-  console.log(`${(label === 'attack' ? 'catch ' : 'FP    ') + category}`.padEnd(28) + `${String(idx.length).padStart(3)}    ${rate(ours).toFixed(3)}     ${rate(base).toFixed(3)}`);
+  console.log(
+    `${(label === 'attack' ? 'catch ' : 'FP    ') + category}`.padEnd(28) +
+      `${String(idx.length).padStart(3)}    ${rate(ours).toFixed(3)}     ${rate(base).toFixed(3)}`,
+  );
 }
 const overall = (flags: boolean[], label: Case['label']) => {
   const idx = cases.map((c, i) => (c.label === label ? i : -1)).filter((i) => i >= 0);
@@ -52,5 +57,7 @@ figures.keyword_catch_rate = +overall(base, 'attack').toFixed(3);
 figures.keyword_false_positive_rate = +overall(base, 'benign').toFixed(3);
 figures.catch_ratio_vs_keyword = +(figures.catch_rate / figures.keyword_catch_rate).toFixed(3);
 figures.detect_us_per_text = +usPerText.toFixed(1);
-console.log(`\noverall catch rate ${figures.catch_rate} (keyword ${figures.keyword_catch_rate}, ×${figures.catch_ratio_vs_keyword}); false positives ${figures.false_positive_rate} (keyword ${figures.keyword_false_positive_rate}); ${figures.detect_us_per_text} µs per text\n`);
+console.log(
+  `\noverall catch rate ${figures.catch_rate} (keyword ${figures.keyword_catch_rate}, ×${figures.catch_ratio_vs_keyword}); false positives ${figures.false_positive_rate} (keyword ${figures.keyword_false_positive_rate}); ${figures.detect_us_per_text} µs per text\n`,
+);
 console.log(JSON.stringify(figures));

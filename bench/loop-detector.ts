@@ -75,7 +75,9 @@ for (const t of trajectories) {
   } else {
     if (fired) fp++;
     else tn++;
-    rows.push(`${fired ? 'FP' : 'TN'}  ${t.name.padEnd(46)} ${result.stopReason} after ${result.steps.length} steps${fired ? ` (fired at ${firedAt}: ${result.state.loop.observations.length})` : ''}`);
+    rows.push(
+      `${fired ? 'FP' : 'TN'}  ${t.name.padEnd(46)} ${result.stopReason} after ${result.steps.length} steps${fired ? ` (fired at ${firedAt}: ${result.state.loop.observations.length})` : ''}`,
+    );
   }
 }
 

@@ -162,7 +162,15 @@ function report(label: string, samples: Record<string, number[]>): void {
   for (const [name, values] of Object.entries(samples)) {
     const p50 = percentile(values, 50);
     const p99 = percentile(values, 99);
-    rows.push([label, name, round(p50).toString(), round(p99).toString(), name === 'direct' ? '-' : round(p50 - base50).toString(), name === 'direct' ? '-' : round(p99 - base99).toString(), (p50 / base50).toFixed(3)]);
+    rows.push([
+      label,
+      name,
+      round(p50).toString(),
+      round(p99).toString(),
+      name === 'direct' ? '-' : round(p50 - base50).toString(),
+      name === 'direct' ? '-' : round(p99 - base99).toString(),
+      (p50 / base50).toFixed(3),
+    ]);
     const key = `${label}_${name}`;
     figures[`${key}_p50_us`] = round(p50);
     figures[`${key}_p99_us`] = round(p99);
@@ -265,6 +273,8 @@ const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).joi
 console.log(`pipeline added latency, ${iterations} calls per mode (after ${warmup} warm-up), fake upstream at 0 ms`);
 console.log(line(header));
 for (const row of rows) console.log(line(row));
-console.log(`SQLite budget ledger, reserve + settle per call: p50 ${figures.sqlite_ledger_reserve_settle_p50_us} µs, p99 ${figures.sqlite_ledger_reserve_settle_p99_us} µs`);
+console.log(
+  `SQLite budget ledger, reserve + settle per call: p50 ${figures.sqlite_ledger_reserve_settle_p50_us} µs, p99 ${figures.sqlite_ledger_reserve_settle_p99_us} µs`,
+);
 figures.iterations = iterations;
 console.log(JSON.stringify(figures));

@@ -25,7 +25,12 @@ const spanTarget = Number(process.argv[4] ?? 200_000);
 
 const dir = mkdtempSync(join(tmpdir(), 'sextant-bench-trace-'));
 
-const noop = defineTool({ name: 'fetch_page', description: 'Fetch one page of results', input: z.object({ page: z.number() }), execute: ({ page }) => `page ${page}: 10 rows` });
+const noop = defineTool({
+  name: 'fetch_page',
+  description: 'Fetch one page of results',
+  input: z.object({ page: z.number() }),
+  execute: ({ page }) => `page ${page}: 10 rows`,
+});
 
 function agentFor(tracer: Tracer | undefined, delayMs: number) {
   const model = scriptedModel({
@@ -61,7 +66,8 @@ async function timeRun(agent: ReturnType<typeof agentFor>): Promise<StepTime> {
   const result = await agent.run('Read all pages.');
   const elapsed = performance.now() - started;
   const cpu = process.cpuUsage(cpu0);
-  if (result.steps.length !== stepsPerRun) throw new Error(`expected ${stepsPerRun} steps, got ${result.steps.length} (${result.stopReason}: ${result.stopDetail})`);
+  if (result.steps.length !== stepsPerRun)
+    throw new Error(`expected ${stepsPerRun} steps, got ${result.steps.length} (${result.stopReason}: ${result.stopDetail})`);
   return { wall: (elapsed * 1000) / stepsPerRun, cpu: (cpu.user + cpu.system) / stepsPerRun };
 }
 
@@ -160,7 +166,9 @@ async function tracerThroughput(store: SqlStore): Promise<{ spansPerSec: number;
 function rawInsertThroughput(store: SqlStore): number {
   const db = store.sqlite!;
   db.prepare(`INSERT INTO traces (id, kind, name, status, started_at) VALUES ('raw', 'run', 'raw', 'completed', 0)`).run();
-  const insert = db.prepare(`INSERT INTO spans (id, trace_id, parent_id, kind, name, status, started_at, ended_at, attributes, events, error) VALUES (?, 'raw', 'p', 'tool', 'fetch_page', 'ok', ?, ?, ?, NULL, NULL)`);
+  const insert = db.prepare(
+    `INSERT INTO spans (id, trace_id, parent_id, kind, name, status, started_at, ended_at, attributes, events, error) VALUES (?, 'raw', 'p', 'tool', 'fetch_page', 'ok', ?, ?, ?, NULL, NULL)`,
+  );
   const attributes = JSON.stringify(spanAttributes(1));
   const write = db.transaction((from: number, n: number) => {
     for (let i = from; i < from + n; i++) insert.run(`raw-${i}`, i, i + 1, attributes);
@@ -183,10 +191,18 @@ async function main(): Promise<void> {
 
     const tp = await tracerThroughput(store);
     const raw = rawInsertThroughput(store);
-    console.log(`spans into SQLite: ${Math.round(tp.spansPerSec).toLocaleString()} spans/s through the store tracer (${Math.round(tp.spansPerCpuSec).toLocaleString()} per CPU-second, ${tp.dropped} dropped); raw better-sqlite3 inserts ${Math.round(raw).toLocaleString()} rows/s; ratio ${(tp.spansPerSec / raw).toFixed(3)}`);
-    console.log(`load average while measuring: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
+    console.log(
+      `spans into SQLite: ${Math.round(tp.spansPerSec).toLocaleString()} spans/s through the store tracer (${Math.round(tp.spansPerCpuSec).toLocaleString()} per CPU-second, ${tp.dropped} dropped); raw better-sqlite3 inserts ${Math.round(raw).toLocaleString()} rows/s; ratio ${(tp.spansPerSec / raw).toFixed(3)}`,
+    );
+    console.log(
+      `load average while measuring: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${availableParallelism()} cores`,
+    );
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
-    console.log(`targets: overhead < 10% per step (wall, ~1 ms model): ${verdict(paced.wallRatio < 1.1)}; (CPU): ${verdict(paced.cpuRatio < 1.1)}; >= 50,000 spans/s: ${verdict(tp.spansPerSec >= 50_000)}`);
+    console.log(
+      `targets: overhead < 10% per step (wall, ~1 ms model): ${verdict(paced.wallRatio < 1.1)}; (CPU): ${verdict(paced.cpuRatio < 1.1)}; >= 50,000 spans/s: ${verdict(tp.spansPerSec >= 50_000)}`,
+    );
     console.log(
       JSON.stringify({
         paced_steps_per_sec: Math.round(1e6 / paced.off.wall),

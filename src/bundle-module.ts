@@ -34,7 +34,7 @@ export function bundleModule(callerUrl: string, name: string, external: string[]
           },
         },
       ],
-    // Named in stack traces (a data: URL would otherwise print the whole source).
+      // Named in stack traces (a data: URL would otherwise print the whole source).
     }).then((out) => `${out.outputFiles[0].text}\n//# sourceURL=sextant:${name}`);
     bundles.set(entry, bundle);
   }

@@ -23,7 +23,12 @@ function refundAgent() {
     replies: (request) => {
       const last = request.messages.at(-1);
       if (last?.role === 'tool' && last.name === 'refund') return { text: `Done: ${unwrapUntrusted(last.content)}` };
-      return { toolCalls: [{ name: 'lookup', arguments: { order: 'A1' } }, { name: 'refund', arguments: { order: 'A1', amount: 250 } }] };
+      return {
+        toolCalls: [
+          { name: 'lookup', arguments: { order: 'A1' } },
+          { name: 'refund', arguments: { order: 'A1', amount: 250 } },
+        ],
+      };
     },
   });
   const checkpoints = memoryCheckpointStore();
@@ -35,7 +40,9 @@ describe('human approval', () => {
     const { agent, refunds, lookups } = refundAgent();
     const paused = await agent.run('refund order A1');
     expect(paused.stopReason).toBe('approval_required');
-    expect(paused.pendingApprovals).toEqual([{ toolCallId: 'call_0_1', toolName: 'refund', input: { order: 'A1', amount: 250 }, argsHash: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    expect(paused.pendingApprovals).toEqual([
+      { toolCallId: 'call_0_1', toolName: 'refund', input: { order: 'A1', amount: 250 }, argsHash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    ]);
     expect(refunds).toEqual([]);
     expect(lookups()).toBe(1);
 

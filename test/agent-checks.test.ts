@@ -68,7 +68,12 @@ describe('checks in the run loop', () => {
       fix: ({ toolResult }) => ({ text: toolResult!.text.replace(/sk-\w+/g, '[key]') }),
     });
     const seen: string[] = [];
-    const final = defineCheck({ name: 'final-len', stage: 'final', onFail: 'warn', run: ({ answer }) => (seen.push(answer.text), { pass: true, reason: 'ok' }) });
+    const final = defineCheck({
+      name: 'final-len',
+      stage: 'final',
+      onFail: 'warn',
+      run: ({ answer }) => (seen.push(answer.text), { pass: true, reason: 'ok' }),
+    });
     const leaky = defineTool({ name: 'config', description: 'c', input: z.object({}), execute: () => 'key=sk-abc123' });
     const model = scriptedModel({ replies: [{ toolCalls: [{ name: 'config' }] }, { text: 'configured' }] });
     const result = await defineAgent({ model, tools: [leaky], checks: [redact, final] }).run('show config');
@@ -78,12 +83,15 @@ describe('checks in the run loop', () => {
     expect(String(toolMessage.content)).toMatch(/^<untrusted-content id="[0-9a-f]{12}" source="tool config">/);
     expect(unwrapUntrusted(String(toolMessage.content))).toBe('key=[key]');
     expect(seen).toEqual(['configured']);
-    expect(result.checks.map((c) => [c.check, c.action])).toEqual([['no-secrets', 'fix'], ['final-len', 'none']]);
+    expect(result.checks.map((c) => [c.check, c.action])).toEqual([
+      ['no-secrets', 'fix'],
+      ['final-len', 'none'],
+    ]);
   });
 });
 
 describe('the question checks judge against', () => {
-  it('stays the user\'s input after a re-ask, so relevance judges the revised answer against the question, not the re-ask', async () => {
+  it("stays the user's input after a re-ask, so relevance judges the revised answer against the question, not the re-ask", async () => {
     const questions: string[] = [];
     const judgePrompts: string[] = [];
     const asksForDetail = defineCheck({
@@ -98,7 +106,9 @@ describe('the question checks judge against', () => {
           judgePrompts.push(String(request.messages[1].content));
           return { text: JSON.stringify({ reason: 'answers it', verdict: 'yes' }) };
         }
-        return { text: request.messages.some((m) => m.role === 'user' && String(m.content).includes('failed the check')) ? 'Order Z9 shipped.' : 'It shipped.' };
+        return {
+          text: request.messages.some((m) => m.role === 'user' && String(m.content).includes('failed the check')) ? 'Order Z9 shipped.' : 'It shipped.',
+        };
       },
     });
     const result = await defineAgent({ model, checks: [asksForDetail, relevanceCheck()] }).run('where is my order?');
@@ -109,7 +119,7 @@ describe('the question checks judge against', () => {
     expect(judgePrompts[0]).not.toContain('failed the check');
   });
 
-  it('is the last user message of the run\'s input when the input is a conversation', async () => {
+  it("is the last user message of the run's input when the input is a conversation", async () => {
     let seen = '';
     const check = defineCheck({ name: 'q', stage: 'answer', onFail: 'warn', run: ({ question }) => ((seen = question), { pass: true, reason: 'ok' }) });
     const model = scriptedModel({ replies: [{ text: 'Hello Ann.' }] });

@@ -47,7 +47,15 @@ describe('limits', () => {
 
   it('max_tokens: a call that overspends does not get its tools run', async () => {
     let executed = 0;
-    const counted = defineTool({ name: 'search', description: 's', input: z.object({ q: z.string() }), execute: ({ q }) => { executed++; return q; } });
+    const counted = defineTool({
+      name: 'search',
+      description: 's',
+      input: z.object({ q: z.string() }),
+      execute: ({ q }) => {
+        executed++;
+        return q;
+      },
+    });
     const agent = defineAgent({ model: endlessSearcher({ inputTokens: 600, outputTokens: 400 }), tools: [counted], limits: { maxTokens: 2_500 } });
     const result = await agent.run('research');
     expect(result.stopReason).toBe('max_tokens');
@@ -119,8 +127,18 @@ describe('limits', () => {
 
   it('every stop reason is an explicit string', () => {
     expect(STOP_REASONS).toEqual([
-      'completed', 'max_steps', 'timeout', 'max_tokens', 'max_cost', 'tool_call_limit', 'loop_detected',
-      'aborted', 'approval_required', 'output_invalid', 'check_failed', 'error',
+      'completed',
+      'max_steps',
+      'timeout',
+      'max_tokens',
+      'max_cost',
+      'tool_call_limit',
+      'loop_detected',
+      'aborted',
+      'approval_required',
+      'output_invalid',
+      'check_failed',
+      'error',
     ]);
   });
 });

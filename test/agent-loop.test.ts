@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { defineAgent, defineTool, ToolRetryRequest, type Tool } from '../src/agent/index.js';
 import { scriptedModel, type ScriptedReply } from '../src/model/providers/scripted.js';
 
-const lookup = defineTool({ name: 'lookup', description: 'l', input: z.object({ id: z.string() }), idempotent: true, execute: ({ id }) => `record ${id}: not found` });
+const lookup = defineTool({
+  name: 'lookup',
+  description: 'l',
+  input: z.object({ id: z.string() }),
+  idempotent: true,
+  execute: ({ id }) => `record ${id}: not found`,
+});
 const list = defineTool({
   name: 'list',
   description: 'pages through items',
@@ -46,16 +52,24 @@ describe('loop detector in the run loop', () => {
   });
 
   it('no progress: new arguments, same result every time', async () => {
-    const { agent } = agentWith((i) => ({ toolCalls: [{ name: 'lookup', arguments: { id: `x${i}` } }] }), [
-      defineTool({ name: 'lookup', description: 'l', input: z.object({ id: z.string() }), execute: () => 'no match' }),
-    ]);
+    const { agent } = agentWith(
+      (i) => ({ toolCalls: [{ name: 'lookup', arguments: { id: `x${i}` } }] }),
+      [defineTool({ name: 'lookup', description: 'l', input: z.object({ id: z.string() }), execute: () => 'no match' })],
+    );
     const result = await agent.run('x');
     expect(result.stopReason).toBe('loop_detected');
     expect(result.loop?.pattern).toBe('no_progress');
   });
 
   it('error loop: the same error again and again', async () => {
-    const broken = defineTool({ name: 'broken', description: 'b', input: z.object({ n: z.number() }), execute: ({ n }) => { throw new Error(`connection refused (attempt ${n})`); } });
+    const broken = defineTool({
+      name: 'broken',
+      description: 'b',
+      input: z.object({ n: z.number() }),
+      execute: ({ n }) => {
+        throw new Error(`connection refused (attempt ${n})`);
+      },
+    });
     const { agent } = agentWith((i) => ({ toolCalls: [{ name: 'broken', arguments: { n: i } }] }), [broken]);
     const result = await agent.run('x');
     expect(result.loop?.pattern).toBe('error_loop');
@@ -67,7 +81,13 @@ describe('loop detector in the run loop', () => {
     expect((await paging.agent.run('list all')).stopReason).toBe('completed');
 
     let polls = 0;
-    const status = defineTool({ name: 'job_status', description: 's', input: z.object({ job: z.string() }), poller: true, execute: () => (++polls < 8 ? 'running' : 'done') });
+    const status = defineTool({
+      name: 'job_status',
+      description: 's',
+      input: z.object({ job: z.string() }),
+      poller: true,
+      execute: () => (++polls < 8 ? 'running' : 'done'),
+    });
     const polling = agentWith((i) => (i < 8 ? { toolCalls: [{ name: 'job_status', arguments: { job: 'j1' } }] } : { text: 'job done' }), [status]);
     expect((await polling.agent.run('wait')).stopReason).toBe('completed');
 

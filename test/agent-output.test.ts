@@ -16,7 +16,9 @@ describe('structured output', () => {
   });
 
   it('re-asks with the validation error, bounded, then fails with output_invalid', async () => {
-    const model = scriptedModel({ replies: [{ text: 'not json' }, { text: '{"priority":"urgent","summary":"x"}' }, { text: '{"priority":"low","summary":"Typo on page"}' }] });
+    const model = scriptedModel({
+      replies: [{ text: 'not json' }, { text: '{"priority":"urgent","summary":"x"}' }, { text: '{"priority":"low","summary":"Typo on page"}' }],
+    });
     const agent = defineAgent({ model, outputSchema: Ticket });
     const fixed = await agent.run('triage');
     expect(fixed.stopReason).toBe('completed');
@@ -24,7 +26,11 @@ describe('structured output', () => {
     expect(String(model.requests[1].messages.at(-1)?.content)).toContain('not valid JSON');
     expect(String(model.requests[2].messages.at(-1)?.content)).toMatch(/priority.*summary/s);
 
-    const stubborn = defineAgent({ model: scriptedModel({ replies: () => ({ text: '{"priority":"urgent"}' }) }), outputSchema: Ticket, repairs: { output: 1 } });
+    const stubborn = defineAgent({
+      model: scriptedModel({ replies: () => ({ text: '{"priority":"urgent"}' }) }),
+      outputSchema: Ticket,
+      repairs: { output: 1 },
+    });
     const failed = await stubborn.run('triage');
     expect(failed.stopReason).toBe('output_invalid');
     expect(failed.output).toBeUndefined();
@@ -34,9 +40,21 @@ describe('structured output', () => {
 
   it('repairs malformed tool-call JSON by re-asking, bounded', async () => {
     let received: unknown;
-    const create = defineTool({ name: 'create', description: 'c', input: z.object({ title: z.string() }), execute: (input) => { received = input; return 'created'; } });
+    const create = defineTool({
+      name: 'create',
+      description: 'c',
+      input: z.object({ title: z.string() }),
+      execute: (input) => {
+        received = input;
+        return 'created';
+      },
+    });
     const model = scriptedModel({
-      replies: [{ toolCalls: [{ name: 'create', arguments: '{"title": "A",' }] }, { toolCalls: [{ name: 'create', arguments: '{"title":"A"}' }] }, { text: 'done' }],
+      replies: [
+        { toolCalls: [{ name: 'create', arguments: '{"title": "A",' }] },
+        { toolCalls: [{ name: 'create', arguments: '{"title":"A"}' }] },
+        { text: 'done' },
+      ],
     });
     const result = await defineAgent({ model, tools: [create] }).run('create A');
     expect(result.stopReason).toBe('completed');

@@ -41,6 +41,9 @@ describe('resuming a completed run', () => {
     const model = scriptedModel({ replies: [{ text: 'hi' }] });
     const agent = defineAgent({ model });
     const { state } = await agent.run('hello');
-    await expect(agent.resume({ ...state, completed: { text: 3 } } as never)).rejects.toMatchObject({ code: 'RUN_STATE_INVALID', message: expect.stringContaining('completed.text') });
+    await expect(agent.resume({ ...state, completed: { text: 3 } } as never)).rejects.toMatchObject({
+      code: 'RUN_STATE_INVALID',
+      message: expect.stringContaining('completed.text'),
+    });
   });
 });

@@ -59,19 +59,33 @@ describe('agent run', () => {
   });
 
   it('returns tool failures to the model: thrown error, timeout, invalid input, invalid output, unknown tool', async () => {
-    const failing = defineTool({ name: 'failing', description: 'throws', input: z.object({}), execute: () => { throw new Error('database is down'); } });
-    const stuck = defineTool({ name: 'stuck', description: 'never ends', input: z.object({}), timeoutMs: 30, retries: 1, execute: () => new Promise(() => {}) });
-    const liar = defineTool({ name: 'liar', description: 'bad output', input: z.object({}), output: z.object({ ok: z.boolean() }), execute: () => ({ ok: 'yes' }) as never });
+    const failing = defineTool({
+      name: 'failing',
+      description: 'throws',
+      input: z.object({}),
+      execute: () => {
+        throw new Error('database is down');
+      },
+    });
+    const stuck = defineTool({
+      name: 'stuck',
+      description: 'never ends',
+      input: z.object({}),
+      timeoutMs: 30,
+      retries: 1,
+      execute: () => new Promise(() => {}),
+    });
+    const liar = defineTool({
+      name: 'liar',
+      description: 'bad output',
+      input: z.object({}),
+      output: z.object({ ok: z.boolean() }),
+      execute: () => ({ ok: 'yes' }) as never,
+    });
     const model = scriptedModel({
       replies: [
         {
-          toolCalls: [
-            { name: 'failing' },
-            { name: 'stuck' },
-            { name: 'get_weather', arguments: { town: 'Paris' } },
-            { name: 'liar' },
-            { name: 'nope' },
-          ],
+          toolCalls: [{ name: 'failing' }, { name: 'stuck' }, { name: 'get_weather', arguments: { town: 'Paris' } }, { name: 'liar' }, { name: 'nope' }],
         },
         { text: 'I could not find out.' },
       ],
@@ -90,7 +104,15 @@ describe('agent run', () => {
   });
 
   it("stops with stopReason 'error' when a tool says its errors are fatal, or the model call fails", async () => {
-    const fatal = defineTool({ name: 'fatal', description: 'x', input: z.object({}), errorMode: 'throw', execute: () => { throw new Error('disk full'); } });
+    const fatal = defineTool({
+      name: 'fatal',
+      description: 'x',
+      input: z.object({}),
+      errorMode: 'throw',
+      execute: () => {
+        throw new Error('disk full');
+      },
+    });
     const agent = defineAgent({ model: scriptedModel({ replies: [{ toolCalls: [{ name: 'fatal' }] }] }), tools: [fatal] });
     const result = await agent.run('go');
     expect(result.stopReason).toBe('error');
@@ -117,7 +139,10 @@ describe('agent run', () => {
     expect(types).toContain('tool-call');
     expect(types).toContain('tool-result');
     expect(types.at(-1)).toBe('finish');
-    const text = events.filter((e) => e.type === 'text-delta').map((e) => (e as { delta: string }).delta).join('');
+    const text = events
+      .filter((e) => e.type === 'text-delta')
+      .map((e) => (e as { delta: string }).delta)
+      .join('');
     expect(text).toBe('Let me check.Rome: 25°C.');
     const result = await stream.result;
     expect(result.output).toBe('Rome: 25°C.');

@@ -13,11 +13,21 @@ describe('scriptedModel', () => {
       pricing: { inputUsdPerMillion: 1_000_000, outputUsdPerMillion: 2_000_000 },
       replies: [
         { text: 'hi', usage: { inputTokens: 3, outputTokens: 1 } },
-        { toolCalls: [{ name: 'a', arguments: { x: 1 } }, { name: 'b', arguments: '{"broken":', id: 'my-id' }] },
+        {
+          toolCalls: [
+            { name: 'a', arguments: { x: 1 } },
+            { name: 'b', arguments: '{"broken":', id: 'my-id' },
+          ],
+        },
       ],
     });
     const first = await model.generate(request);
-    expect(first).toMatchObject({ message: { role: 'assistant', content: 'hi' }, finishReason: 'stop', usage: { inputTokens: 3, outputTokens: 1, totalTokens: 4 }, cost: { totalUsd: 5 } });
+    expect(first).toMatchObject({
+      message: { role: 'assistant', content: 'hi' },
+      finishReason: 'stop',
+      usage: { inputTokens: 3, outputTokens: 1, totalTokens: 4 },
+      cost: { totalUsd: 5 },
+    });
     const second = await model.generate(request);
     expect(second.finishReason).toBe('tool_calls');
     expect(second.message.toolCalls).toEqual([
@@ -30,11 +40,29 @@ describe('scriptedModel', () => {
   });
 
   it('streams text deltas and tool-call deltas, ending with one finish event carrying the whole response', async () => {
-    const model = scriptedModel({ chunkSize: 3, replies: () => ({ text: 'abcdefg', reasoning: 'because', toolCalls: [{ name: 't', arguments: { q: 'xy' } }] }) });
+    const model = scriptedModel({
+      chunkSize: 3,
+      replies: () => ({ text: 'abcdefg', reasoning: 'because', toolCalls: [{ name: 't', arguments: { q: 'xy' } }] }),
+    });
     const events: StreamEvent[] = [];
     for await (const e of model.stream(request)) events.push(e);
-    expect(events.map((e) => e.type)).toEqual(['start', 'reasoning-delta', 'text-delta', 'text-delta', 'text-delta', 'tool-call-start', 'tool-call-delta', 'tool-call-delta', 'tool-call-delta', 'tool-call-delta', 'finish']);
-    const args = events.filter((e) => e.type === 'tool-call-delta').map((e) => (e as { argumentsDelta: string }).argumentsDelta).join('');
+    expect(events.map((e) => e.type)).toEqual([
+      'start',
+      'reasoning-delta',
+      'text-delta',
+      'text-delta',
+      'text-delta',
+      'tool-call-start',
+      'tool-call-delta',
+      'tool-call-delta',
+      'tool-call-delta',
+      'tool-call-delta',
+      'finish',
+    ]);
+    const args = events
+      .filter((e) => e.type === 'tool-call-delta')
+      .map((e) => (e as { argumentsDelta: string }).argumentsDelta)
+      .join('');
     expect(args).toBe('{"q":"xy"}');
     const finish = events.at(-1) as Extract<StreamEvent, { type: 'finish' }>;
     expect(finish.response.message).toMatchObject({ content: 'abcdefg', reasoning: 'because', toolCalls: [{ name: 't', arguments: '{"q":"xy"}' }] });
@@ -42,7 +70,11 @@ describe('scriptedModel', () => {
 
   it('throws scripted errors; delays and hangs end on abort with the abort reason', async () => {
     const model = scriptedModel({
-      replies: [{ error: { code: 'UPSTREAM_RATE_LIMITED', message: 'slow down', status: 429, retryable: true, retryAfterMs: 1000 } }, { hang: true }, { delayMs: 60_000, text: 'late' }],
+      replies: [
+        { error: { code: 'UPSTREAM_RATE_LIMITED', message: 'slow down', status: 429, retryable: true, retryAfterMs: 1000 } },
+        { hang: true },
+        { delayMs: 60_000, text: 'late' },
+      ],
     });
     const rateLimited = await model.generate(request).catch((e: unknown) => e);
     expect(isSextantError(rateLimited, 'UPSTREAM_RATE_LIMITED')).toBe(true);
@@ -53,7 +85,8 @@ describe('scriptedModel', () => {
     controller.abort();
     expect(isSextantError(await hanging.catch((e: unknown) => e), 'ABORTED')).toBe(true);
 
-    const delayed = model.stream(request, { signal: AbortSignal.timeout(10) })[Symbol.asyncIterator]().next();
+    const delayedStream = model.stream(request, { signal: AbortSignal.timeout(10) });
+    const delayed = delayedStream[Symbol.asyncIterator]().next();
     await expect(delayed).rejects.toBeDefined();
   });
 

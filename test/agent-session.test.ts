@@ -10,11 +10,19 @@ function pairsIntact(messages: Message[]): boolean {
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
     if (m.role === 'tool') {
-      const owner = messages.slice(0, i).reverse().find((x) => x.role !== 'tool');
+      const owner = messages
+        .slice(0, i)
+        .reverse()
+        .find((x) => x.role !== 'tool');
       if (owner?.role !== 'assistant' || !owner.toolCalls?.some((c) => c.id === m.toolCallId)) return false;
     }
     if (m.role === 'assistant' && m.toolCalls) {
-      const results = new Set(messages.slice(i + 1).filter((x) => x.role === 'tool').map((x) => (x as { toolCallId: string }).toolCallId));
+      const results = new Set(
+        messages
+          .slice(i + 1)
+          .filter((x) => x.role === 'tool')
+          .map((x) => (x as { toolCallId: string }).toolCallId),
+      );
       if (!m.toolCalls.every((c) => results.has(c.id))) return false;
     }
   }

@@ -14,10 +14,19 @@ describe('tracing', () => {
   it('writes run, step, model and tool spans with the decision record, enough to replay the run', async () => {
     const repository = sqlTraceRepository(store);
     const tracer = createStoreTracer({ repository, redact: false });
-    const kb = defineTool({ name: 'kb_search', description: 'Searches the help center', input: z.object({ q: z.string() }), execute: ({ q }) => `Article 12: to reset a password (${q}), use the link.` });
+    const kb = defineTool({
+      name: 'kb_search',
+      description: 'Searches the help center',
+      input: z.object({ q: z.string() }),
+      execute: ({ q }) => `Article 12: to reset a password (${q}), use the link.`,
+    });
     const model = scriptedModel({
       replies: [
-        { text: 'I will search the help center first.', toolCalls: [{ name: 'kb_search', arguments: { q: 'reset password' } }], usage: { inputTokens: 50, outputTokens: 10 } },
+        {
+          text: 'I will search the help center first.',
+          toolCalls: [{ name: 'kb_search', arguments: { q: 'reset password' } }],
+          usage: { inputTokens: 50, outputTokens: 10 },
+        },
         { text: 'Use the reset link (article 12).', usage: { inputTokens: 80, outputTokens: 12 } },
       ],
     });
@@ -62,7 +71,12 @@ describe('tracing', () => {
     const repository = sqlTraceRepository(store);
     const tracer = createStoreTracer({ repository, redact: false });
     const same = defineTool({ name: 'same', description: 's', input: z.object({}), execute: () => 'same' });
-    const agent = defineAgent({ model: scriptedModel({ replies: () => ({ toolCalls: [{ name: 'same' }] }) }), tools: [same], tracer, limits: { answerOnLimit: false } });
+    const agent = defineAgent({
+      model: scriptedModel({ replies: () => ({ toolCalls: [{ name: 'same' }] }) }),
+      tools: [same],
+      tracer,
+      limits: { answerOnLimit: false },
+    });
     await agent.run('x', { runId: 'trace-run-2' });
     await tracer.close();
     const run = (await repository.get('trace-run-2'))!.spans.find((s) => s.kind === 'run')!;

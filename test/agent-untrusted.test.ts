@@ -104,10 +104,12 @@ describe('untrusted tool output', () => {
   });
 
   it('refuses an unknown action at definition time', () => {
-    expect(() => defineAgent({ model: echoModel(), untrustedContent: { action: 'drop' as 'flag' } })).toThrow(/untrustedContent.action must be one of flag, strip, block/);
+    expect(() => defineAgent({ model: echoModel(), untrustedContent: { action: 'drop' as 'flag' } })).toThrow(
+      /untrustedContent.action must be one of flag, strip, block/,
+    );
   });
 
-  it('groundedness still judges against the documents\' text: plain for the pre-check, marked in the judge prompt', async () => {
+  it("groundedness still judges against the documents' text: plain for the pre-check, marked in the judge prompt", async () => {
     const judgePrompts: string[] = [];
     const model = scriptedModel({
       replies: (request: ModelRequest): ScriptedReply => {

@@ -169,7 +169,10 @@ describe('budget settlement', () => {
 
   it('a stream cut mid-way settles the prompt and the output seen', async () => {
     const ledger = createMemoryBudgetLedger();
-    const model = compose([budgetMiddleware({ ledger, budgets: [{ scope: 'tenant', window: 'total', limitUsd }] })], terminal({ calls: 0 }, { cutStream: true }));
+    const model = compose(
+      [budgetMiddleware({ ledger, budgets: [{ scope: 'tenant', window: 'total', limitUsd }] })],
+      terminal({ calls: 0 }, { cutStream: true }),
+    );
     await expect(async () => {
       for await (const event of model.stream(request('c'))) void event;
     }).rejects.toThrow('connection reset');

@@ -87,7 +87,10 @@ describe('rate limits', () => {
 
   it("a key's own limits come from its record", async () => {
     const limiter = createMemoryRateLimiter();
-    const model = compose([rateLimitMiddleware({ limiter, resolve: keyRateLimits({ limitsOf: async (id) => (id === 'k1' ? { rpm: 1 } : undefined) }) })], terminal());
+    const model = compose(
+      [rateLimitMiddleware({ limiter, resolve: keyRateLimits({ limitsOf: async (id) => (id === 'k1' ? { rpm: 1 } : undefined) }) })],
+      terminal(),
+    );
     await model.generate(request);
     await expect(model.generate(request)).rejects.toMatchObject({ code: 'RATE_LIMITED', context: { bucket: 'key:k1:rpm' } });
     await expect(model.generate({ ...request, metadata: { keyId: 'other' } })).resolves.toBeDefined();

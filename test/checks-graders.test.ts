@@ -71,7 +71,13 @@ describe('groundedness', () => {
     const { provider, model, modelName } = judgeModel([]);
     const invented = await gradeGroundedness({ answer: 'Refunds take 45 days.', documents: docs, question: 'How long do refunds take?', model, modelName });
     expect(invented).toMatchObject({ pass: false, evidence: { settledBy: 'precheck', unsupportedNumbers: ['45'] } });
-    const supported = await gradeGroundedness({ answer: 'Within 30 days of delivery.', documents: docs, question: 'How long do I have to get a refund?', model, modelName });
+    const supported = await gradeGroundedness({
+      answer: 'Within 30 days of delivery.',
+      documents: docs,
+      question: 'How long do I have to get a refund?',
+      model,
+      modelName,
+    });
     expect(supported).toMatchObject({ pass: true, evidence: { settledBy: 'precheck' } });
     expect(provider.requests).toHaveLength(0);
   });
@@ -91,10 +97,14 @@ describe('groundedness', () => {
   it('pre-check: invented names fail; negations and picks between alternatives go to the judge', () => {
     const kb = ['Marie Curie won the Nobel Prize in Physics in 1903 and in Chemistry in 1911.'];
     expect(groundednessPrecheck({ answer: 'Albert Einstein won it.', documents: kb }).verdict).toBe('unsupported');
-    expect(groundednessPrecheck({ answer: 'She won the Nobel Prize in Chemistry in 1911.', documents: kb, question: 'What did Marie Curie win in 1911?' }).verdict).toBe('supported');
+    expect(
+      groundednessPrecheck({ answer: 'She won the Nobel Prize in Chemistry in 1911.', documents: kb, question: 'What did Marie Curie win in 1911?' }).verdict,
+    ).toBe('supported');
     expect(groundednessPrecheck({ answer: 'She never won the Nobel Prize in Physics.', documents: kb }).verdict).toBe('undecided');
     expect(groundednessPrecheck({ answer: 'Chemistry', documents: kb, question: 'Did she win in Physics or Chemistry first?' }).verdict).toBe('undecided');
-    expect(groundednessPrecheck({ answer: 'Chemistry prizes (1911).', documents: kb, question: 'Which prize did Marie Curie win in 1911?' }).verdict).toBe('supported');
+    expect(groundednessPrecheck({ answer: 'Chemistry prizes (1911).', documents: kb, question: 'Which prize did Marie Curie win in 1911?' }).verdict).toBe(
+      'supported',
+    );
     const hours = ['The store does not open on Sundays. It opens at 9 on weekdays.'];
     expect(groundednessPrecheck({ answer: 'It does not open on Sundays.', documents: hours, question: 'When is the store closed?' }).verdict).toBe('supported');
   });
@@ -103,7 +113,10 @@ describe('groundedness', () => {
 describe('relevance', () => {
   it('judges whether the answer addresses the question; an empty answer fails without a call', async () => {
     const { provider, model, modelName } = judgeModel([no('it talks about shipping, not refunds')]);
-    expect(await gradeRelevance({ question: 'How do refunds work?', answer: 'We ship worldwide.', model, modelName })).toMatchObject({ pass: false, reason: 'it talks about shipping, not refunds' });
+    expect(await gradeRelevance({ question: 'How do refunds work?', answer: 'We ship worldwide.', model, modelName })).toMatchObject({
+      pass: false,
+      reason: 'it talks about shipping, not refunds',
+    });
     expect(await gradeRelevance({ question: 'How do refunds work?', answer: '  ', model, modelName })).toMatchObject({ pass: false });
     expect(provider.requests).toHaveLength(1);
   });

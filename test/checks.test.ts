@@ -55,7 +55,10 @@ describe('each check in an agent run', () => {
     const { agent, model } = agentWith([groundednessCheck()], ['You have 45 days.', 'You have 30 days from delivery.']);
     const result = await agent.run('How long do I have to get a refund?');
     expect(result).toMatchObject({ stopReason: 'completed', output: 'You have 30 days from delivery.' });
-    expect(result.checks.map((c) => [c.verdict.pass, c.action])).toEqual([[false, 'reask'], [true, 'none']]);
+    expect(result.checks.map((c) => [c.verdict.pass, c.action])).toEqual([
+      [false, 'reask'],
+      [true, 'none'],
+    ]);
     expect(result.checks[0].verdict.reason).toContain('45');
     expect(model.requests.filter(isJudgeCall)).toHaveLength(0);
     // The failed verdict's reason went back to the model.
@@ -80,8 +83,19 @@ describe('each check in an agent run', () => {
   });
 
   it('relevance: the judge votes (majority of 3), re-asks an off-topic answer', async () => {
-    const judge = [verdict('no', 'about shipping'), verdict('no', 'about shipping'), verdict('yes', 'fine'), verdict('yes', 'refund window given'), verdict('yes', 'ok'), verdict('yes', 'ok')];
-    const { agent } = agentWith([relevanceCheck({ votes: 3 })], ['Shipping takes 3 to 5 business days.', 'Refunds are possible within 30 days of delivery.'], judge);
+    const judge = [
+      verdict('no', 'about shipping'),
+      verdict('no', 'about shipping'),
+      verdict('yes', 'fine'),
+      verdict('yes', 'refund window given'),
+      verdict('yes', 'ok'),
+      verdict('yes', 'ok'),
+    ];
+    const { agent } = agentWith(
+      [relevanceCheck({ votes: 3 })],
+      ['Shipping takes 3 to 5 business days.', 'Refunds are possible within 30 days of delivery.'],
+      judge,
+    );
     const result = await agent.run('How long do I have to get a refund?');
     expect(result).toMatchObject({ stopReason: 'completed', output: 'Refunds are possible within 30 days of delivery.' });
     expect(result.checks[0].verdict).toMatchObject({ pass: false, score: 1 / 3, reason: 'about shipping' });
@@ -109,7 +123,10 @@ describe('each check in an agent run', () => {
     const fixed = await agentWith([fixing], ['Your ticket is open.']).agent.run('ticket?');
     expect(fixed).toMatchObject({ stopReason: 'completed', output: 'Your ticket is T-000.' });
 
-    const short = await agentWith([lengthCheck({ max: 5, unit: 'words', onFail: 'block' })], ['Refunds are possible within thirty days of delivery.']).agent.run('q');
+    const short = await agentWith(
+      [lengthCheck({ max: 5, unit: 'words', onFail: 'block' })],
+      ['Refunds are possible within thirty days of delivery.'],
+    ).agent.run('q');
     expect(short.stopReason).toBe('check_failed');
     expect(short.stopDetail).toContain('it must have at most 5');
   });
@@ -123,7 +140,7 @@ describe('each check in an agent run', () => {
     expect(answerRequests(model.requests)).toHaveLength(4);
   });
 
-  it('code: the answer\'s code runs in the sandbox with its unit tests; failing tests re-ask with the failures', async () => {
+  it("code: the answer's code runs in the sandbox with its unit tests; failing tests re-ask with the failures", async () => {
     const tests = "test('adds', () => expect(add(2, 3)).toBe(5)); test('negatives', () => expect(add(-1, -1)).toBe(-2));";
     const check = codeCheck({ language: 'typescript', tests, limits: { cpuTimeMs: 1000 } });
     const wrong = 'Here:\n```ts\nfunction add(a: number, b: number) { return a - b; }\n```';

@@ -58,7 +58,14 @@ describe('runSuite against the scripted model', () => {
     expect(report.summary.costUsd).toBeGreaterThan(0);
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     const refundTrial = byName['refund window'].trials[0];
-    expect(refundTrial.assertions.map((a) => a.name)).toEqual(['stopReason', 'contains "30 days"', 'called search_kb', 'check length', 'check groundedness', 'check citations']);
+    expect(refundTrial.assertions.map((a) => a.name)).toEqual([
+      'stopReason',
+      'contains "30 days"',
+      'called search_kb',
+      'check length',
+      'check groundedness',
+      'check citations',
+    ]);
     const failed = byName['support email'].trials.find((t) => !t.pass)!;
     expect(failed.assertions.find((a) => !a.pass)?.name).toBe('matches /support@acme\\.test/');
   });
@@ -92,7 +99,24 @@ describe('sextant eval', () => {
 
   it('flags a cost rise beyond the tolerance, and tolerates noise within it', () => {
     const report = (passAt1: number, cost: number) =>
-      ({ suite: 's', agent: 'a', startedAt: '', cases: [], summary: { cases: 0, trials: 0, k: 3, passAt1, passHatK: passAt1, costUsd: cost, meanCostPerTrialUsd: cost, latencyP50Ms: 0, latencyP95Ms: 0, durationMs: 0 } }) as EvalReport;
+      ({
+        suite: 's',
+        agent: 'a',
+        startedAt: '',
+        cases: [],
+        summary: {
+          cases: 0,
+          trials: 0,
+          k: 3,
+          passAt1,
+          passHatK: passAt1,
+          costUsd: cost,
+          meanCostPerTrialUsd: cost,
+          latencyP50Ms: 0,
+          latencyP95Ms: 0,
+          durationMs: 0,
+        },
+      }) as EvalReport;
     expect(compareWithBaseline(report(0.9, 1.1), report(0.92, 1)).regressed).toBe(false);
     const verdict = compareWithBaseline(report(0.8, 1.5), report(0.9, 1));
     expect(verdict.reasons).toHaveLength(3);
@@ -104,7 +128,10 @@ describe('sextant eval', () => {
     const recording = recordingFromSpans(tracer.spans);
     await writeFile(join(dir, 'refund-run.json'), JSON.stringify(recording));
     const suite = join(dir, 'replay.yaml');
-    await writeFile(suite, `agent: ${join(fixtures, 'support-agent.ts')}\nrepeats: 1\ncases:\n  - name: recorded refund\n    replay: ./refund-run.json\n    expect: { contains: ["30 days"] }\n`);
+    await writeFile(
+      suite,
+      `agent: ${join(fixtures, 'support-agent.ts')}\nrepeats: 1\ncases:\n  - name: recorded refund\n    replay: ./refund-run.json\n    expect: { contains: ["30 days"] }\n`,
+    );
     const same = await cli([suite, '--json', join(dir, 'replay-base.json')]);
     expect(same.out).toMatch(/recorded refund\s+100\.0%/);
     const changed = await cli([suite, '--agent', regressedAgent, '--baseline', join(dir, 'replay-base.json')]);
@@ -119,7 +146,14 @@ describe('sextant eval', () => {
       const tracer = createStoreTracer({ repository, redact: false });
       await defineAgent({ ...goodOptions, tracer }).run('How long does shipping take?', { runId: 'eval-recorded-1' });
       await tracer.close();
-      const suite = parseSuite({ agent: join(fixtures, 'support-agent.ts'), repeats: 1, cases: [{ name: 'stored run', replay: 'eval-recorded-1', expect: { contains: ['business days'] } }] }, join(dir, 'stored.yaml'));
+      const suite = parseSuite(
+        {
+          agent: join(fixtures, 'support-agent.ts'),
+          repeats: 1,
+          cases: [{ name: 'stored run', replay: 'eval-recorded-1', expect: { contains: ['business days'] } }],
+        },
+        join(dir, 'stored.yaml'),
+      );
       const module = await loadAgentModule(suite.agentPath);
       const report = await runSuite({ suite, module, traces: repository });
       expect(report.cases[0]).toMatchObject({ kind: 'replay', passAt1: 1 });
@@ -138,7 +172,10 @@ describe('sextant eval', () => {
     };
     expect((await cli([await write('bad.yaml', 'agent: [oops')])).code).toBe(1);
     expect(errors.at(-1)).toMatch(/CONFIG_INVALID.*not valid YAML/);
-    expect((await cli([await write('unknown-check.yaml', `agent: ${join(fixtures, 'support-agent.ts')}\ncases:\n  - { name: a, input: hi, checks: [vibes] }\n`)])).code).toBe(1);
+    expect(
+      (await cli([await write('unknown-check.yaml', `agent: ${join(fixtures, 'support-agent.ts')}\ncases:\n  - { name: a, input: hi, checks: [vibes] }\n`)]))
+        .code,
+    ).toBe(1);
     expect(errors.at(-1)).toMatch(/unknown check "vibes"/);
     expect((await cli([suitePath, '--repeats', '0'])).code).toBe(1);
     expect(errors.at(-1)).toMatch(/--repeats must be a positive integer/);
@@ -148,7 +185,18 @@ describe('sextant eval', () => {
     expect(errors.at(-1)).toMatch(/cannot load agent module/);
     spy.mockRestore();
     expect(() => parseSuite({ agent: 'a.ts', cases: [{ name: 'a', input: 'hi', replay: 'r.json' }] }, '/s.yaml')).toThrow(/exactly one of `input` or `replay`/);
-    expect(() => parseSuite({ agent: 'a.ts', cases: [{ name: 'a', input: 'x' }, { name: 'a', input: 'y' }] }, '/s.yaml')).toThrow(/two cases are named "a"/);
+    expect(() =>
+      parseSuite(
+        {
+          agent: 'a.ts',
+          cases: [
+            { name: 'a', input: 'x' },
+            { name: 'a', input: 'y' },
+          ],
+        },
+        '/s.yaml',
+      ),
+    ).toThrow(/two cases are named "a"/);
     expect(() => parseSuite({ agent: 'a.ts', cases: [{ name: 'a', input: 'x', expect: { contain: ['typo'] } }] }, '/s.yaml')).toThrow(/contain/);
   });
 

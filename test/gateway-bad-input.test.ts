@@ -40,7 +40,11 @@ beforeEach(() => upstream.reset());
 
 async function post(path: string, body: string, headers: Record<string, string> = { authorization: `Bearer ${key}` }) {
   const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as { error: { message: string; type: string; param: string | null; code: string | null } } };
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: (await res.json()) as { error: { message: string; type: string; param: string | null; code: string | null } },
+  };
 }
 
 const chat = (body: unknown, headers?: Record<string, string>) => post('/v1/chat/completions', typeof body === 'string' ? body : JSON.stringify(body), headers);
@@ -94,7 +98,10 @@ describe('bad input gets a clear OpenAI-style error', () => {
     expect(missing.status).toBe(401);
     expect(missing.body.error).toMatchObject({ type: 'authentication_error', code: 'unauthorized' });
     expect(missing.body.error.message).toMatch(/Missing API key/);
-    const invalid = await chat({ model: 'fast', messages: hello }, { authorization: 'Bearer sk-sx-0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' });
+    const invalid = await chat(
+      { model: 'fast', messages: hello },
+      { authorization: 'Bearer sk-sx-0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+    );
     expect(invalid.status).toBe(401);
     expect(invalid.body.error.message).toMatch(/Invalid API key/);
   });
@@ -125,9 +132,13 @@ describe('bad input gets a clear OpenAI-style error', () => {
 
   it('the official client sees the same errors as typed exceptions', async () => {
     const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'not-a-virtual-key', maxRetries: 0 });
-    await expect(client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await expect(client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(
+      OpenAI.AuthenticationError,
+    );
     const allowed = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: narrowKey, maxRetries: 0 });
-    await expect(allowed.chat.completions.create({ model: 'smart', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+    await expect(allowed.chat.completions.create({ model: 'smart', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(
+      OpenAI.PermissionDeniedError,
+    );
     upstream.enqueue({ text: 'fine' });
     const ok = await allowed.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }] });
     expect(ok.choices[0].message.content).toBe('fine');

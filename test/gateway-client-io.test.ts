@@ -73,7 +73,11 @@ it('answers 413 to a chunked body past the limit (no content-length to refuse it
 it('a client that leaves mid-call closes the upstream connection, plain and streamed', async () => {
   upstream.enqueue({ fault: 'hang' });
   const plain = new AbortController();
-  const pending = fetch(`${server.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'fast', messages: [{ role: 'user', content: 'Hi' }] }), signal: plain.signal });
+  const pending = fetch(`${server.url}/v1/chat/completions`, {
+    method: 'POST',
+    body: JSON.stringify({ model: 'fast', messages: [{ role: 'user', content: 'Hi' }] }),
+    signal: plain.signal,
+  });
   await eventually(() => upstream.requestCount === 1);
   plain.abort();
   await expect(pending).rejects.toThrow();
@@ -83,7 +87,11 @@ it('a client that leaves mid-call closes the upstream connection, plain and stre
   upstream.reset();
   upstream.enqueue({ text: 'a long answer that streams slowly, word by word, for a while', chunkDelayMs: 100 });
   const streamed = new AbortController();
-  const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'fast', stream: true, messages: [{ role: 'user', content: 'Hi' }] }), signal: streamed.signal });
+  const res = await fetch(`${server.url}/v1/chat/completions`, {
+    method: 'POST',
+    body: JSON.stringify({ model: 'fast', stream: true, messages: [{ role: 'user', content: 'Hi' }] }),
+    signal: streamed.signal,
+  });
   const reader = res.body!.getReader();
   await reader.read();
   streamed.abort();

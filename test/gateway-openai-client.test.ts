@@ -62,7 +62,12 @@ describe('the official openai client through the gateway', () => {
 
   it('streams text as chat.completion.chunk frames, with the usage chunk when asked', async () => {
     upstream.enqueue({ text: 'one two three four', usage: { inputTokens: 5, outputTokens: 4 } });
-    const stream = await client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'count' }], stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: 'fast',
+      messages: [{ role: 'user', content: 'count' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage: OpenAI.CompletionUsage | null | undefined;
     let finish: string | null = null;
@@ -79,7 +84,14 @@ describe('the official openai client through the gateway', () => {
 
   it('passes tool definitions up and tool calls back, plain and streamed', async () => {
     const tools: OpenAI.ChatCompletionTool[] = [
-      { type: 'function', function: { name: 'lookup_order', description: 'Find an order', parameters: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } } },
+      {
+        type: 'function',
+        function: {
+          name: 'lookup_order',
+          description: 'Find an order',
+          parameters: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        },
+      },
     ];
     upstream.enqueue({ toolCalls: [{ id: 'call_1', name: 'lookup_order', arguments: { id: '1042' } }] });
     const plain = await client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'Where is 1042?' }], tools, tool_choice: 'auto' });
@@ -101,7 +113,11 @@ describe('the official openai client through the gateway', () => {
     });
     const final = await runner.finalChatCompletion();
     expect(final.choices[0].message.content).toBe('Checking carrier.');
-    expect(final.choices[0].message.tool_calls?.[0]).toMatchObject({ id: 'call_2', type: 'function', function: { name: 'lookup_order', arguments: '{"id":"1043"}' } });
+    expect(final.choices[0].message.tool_calls?.[0]).toMatchObject({
+      id: 'call_2',
+      type: 'function',
+      function: { name: 'lookup_order', arguments: '{"id":"1043"}' },
+    });
     expect(final.choices[0].finish_reason).toBe('tool_calls');
     const sent = upstream.requests[1].body.messages;
     expect(sent[1]).toMatchObject({ role: 'assistant', tool_calls: [{ id: 'call_1', function: { name: 'lookup_order' } }] });

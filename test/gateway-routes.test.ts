@@ -55,7 +55,7 @@ it('falls back to the next target when the first is out of quota, plain and stre
   expect([...streamed.matchAll(/"content":"([^"]*)"/g)].map((m) => m[1]).join('')).toBe('streamed from backup');
 });
 
-it("cuts a target at its own timeout and moves on", async () => {
+it('cuts a target at its own timeout and moves on', async () => {
   primary.enqueue({ fault: 'hang' }, { fault: 'hang' }, { fault: 'hang' });
   backup.enqueue({ text: 'patient backup' });
   const res = await chat('impatient');

@@ -26,10 +26,19 @@ afterAll(async () => {
 });
 
 function configWith(extra: Partial<GatewayConfigInput> = {}) {
-  return parseGatewayConfig({ providers: { openai: { baseURL: `${upstream.url}/v1`, apiKey: 'upstream-key' } }, models: { fast: 'openai:gpt-4o-mini' }, ...extra });
+  return parseGatewayConfig({
+    providers: { openai: { baseURL: `${upstream.url}/v1`, apiKey: 'upstream-key' } },
+    models: { fast: 'openai:gpt-4o-mini' },
+    ...extra,
+  });
 }
 
-async function chat(app: { request: (path: string, init: RequestInit) => Response | Promise<Response> }, content: string, headers: Record<string, string> = {}, stream = false) {
+async function chat(
+  app: { request: (path: string, init: RequestInit) => Response | Promise<Response> },
+  content: string,
+  headers: Record<string, string> = {},
+  stream = false,
+) {
   return app.request('/v1/chat/completions', {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-sextant-cache': 'bypass', ...headers },

@@ -68,7 +68,10 @@ describe('sessions', () => {
     expect(models[0].attributes['sextant.decision.messages']).toEqual([{ role: 'user', content: 'one' }]);
     expect(requests[0].attributes['http.response.status_code']).toBe(200);
     // The store sums the model spans' costs into the session's trace.
-    expect(stored!.trace.cost_usd).toBeCloseTo(models.reduce((sum, m) => sum + (m.attributes['sextant.cost.usd'] as number), 0), 12);
+    expect(stored!.trace.cost_usd).toBeCloseTo(
+      models.reduce((sum, m) => sum + (m.attributes['sextant.cost.usd'] as number), 0),
+      12,
+    );
   });
 
   it('warns the model when a session repeats the same tool call, then refuses to go on', async () => {

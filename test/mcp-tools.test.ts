@@ -69,7 +69,11 @@ describe('MCP servers as tool sources (stdio)', () => {
     expect(mcp.tools.map((t) => t.name).sort()).toEqual(['shop_add', 'shop_lookup_order', 'shop_orders_count', 'shop_slow']);
     const add = mcp.tools.find((t) => t.name === 'shop_add')!;
     expect(add.description).toBe('Adds two numbers');
-    expect(add.parameters).toMatchObject({ type: 'object', properties: { a: { type: 'number', description: 'first addend' }, b: { type: 'number' } }, required: ['a', 'b'] });
+    expect(add.parameters).toMatchObject({
+      type: 'object',
+      properties: { a: { type: 'number', description: 'first addend' }, b: { type: 'number' } },
+      required: ['a', 'b'],
+    });
     expect(add.trusted).toBe(false);
   });
 
@@ -99,8 +103,10 @@ describe('MCP servers as tool sources (stdio)', () => {
     expect(logOf(server.log)).toEqual(expect.arrayContaining(['add 2 40', 'lookup_order A-100']));
   });
 
-  it("sends an MCP error result back to the model as a tool error, and the run goes on", async () => {
-    const model = scriptedModel({ replies: [{ toolCalls: [{ id: 'c1', name: 'shop_lookup_order', arguments: { orderId: 'Z-9' } }] }, { text: 'I could not find that order.' }] });
+  it('sends an MCP error result back to the model as a tool error, and the run goes on', async () => {
+    const model = scriptedModel({
+      replies: [{ toolCalls: [{ id: 'c1', name: 'shop_lookup_order', arguments: { orderId: 'Z-9' } }] }, { text: 'I could not find that order.' }],
+    });
     const result = await defineAgent({ model, tools: mcp.tools }).run('Where is Z-9?');
     expect(result.stopReason).toBe('completed');
     expect(result.steps[0].toolResults[0]).toMatchObject({ isError: true, content: 'Error (TOOL_ERROR): no order Z-9' });
@@ -117,7 +123,10 @@ describe('MCP servers as tool sources (stdio)', () => {
 
   it("cancels a slow call on the server when the run's time limit fires; the run stops with timeout", async () => {
     const model = scriptedModel({
-      replies: (request) => (request.toolChoice === 'none' ? { text: 'Still waiting on the slow tool.' } : { toolCalls: [{ id: 'c1', name: 'shop_slow', arguments: { ms: 60_000 } }] }),
+      replies: (request) =>
+        request.toolChoice === 'none'
+          ? { text: 'Still waiting on the slow tool.' }
+          : { toolCalls: [{ id: 'c1', name: 'shop_slow', arguments: { ms: 60_000 } }] },
     });
     const result = await defineAgent({ model, tools: mcp.tools, limits: { timeoutMs: 1_000 } }).run('be slow');
     expect(result.stopReason).toBe('timeout');
@@ -158,7 +167,9 @@ describe('MCP tool sources: options, failures and close', () => {
     const crashing = fixture({ MCP_FIXTURE_CRASH: '1' });
     const error = await failure(mcpTools({ server: crashing }));
     expect(error.code).toBe('UPSTREAM_ERROR');
-    expect(error.message).toMatch(/^MCP server .*mcp-server\.ts --marker=\S+ failed to start: .*; its stderr ends with: fixture: missing CRM_TOKEN, refusing to start$/);
+    expect(error.message).toMatch(
+      /^MCP server .*mcp-server\.ts --marker=\S+ failed to start: .*; its stderr ends with: fixture: missing CRM_TOKEN, refusing to start$/,
+    );
     expect(error.context).toMatchObject({ stderr: 'fixture: missing CRM_TOKEN, refusing to start' });
 
     const missing = await failure(mcpTools({ server: { command: '/nonexistent/mcp-server' } }));

@@ -29,7 +29,13 @@ describe('Anthropic provider: requests', () => {
       messages: [
         { role: 'system', content: 'Be brief.' },
         { role: 'system', content: 'Answer in French.' },
-        { role: 'user', content: [{ type: 'text', text: 'Weather and time?' }, { type: 'image', url: 'https://example.com/map.png' }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Weather and time?' },
+            { type: 'image', url: 'https://example.com/map.png' },
+          ],
+        },
         {
           role: 'assistant',
           content: 'Let me check.',
@@ -102,7 +108,11 @@ describe('Anthropic provider: requests', () => {
 
 describe('Anthropic provider: plain responses', () => {
   it('maps text, thinking, stop reason and usage with cache reads and writes', async () => {
-    upstream.enqueue({ text: 'Bonjour', reasoning: 'French greeting', usage: { inputTokens: 1000, outputTokens: 20, cachedInputTokens: 600, cacheWriteTokens: 300 } });
+    upstream.enqueue({
+      text: 'Bonjour',
+      reasoning: 'French greeting',
+      usage: { inputTokens: 1000, outputTokens: 20, cachedInputTokens: 600, cacheWriteTokens: 300 },
+    });
     const response = await provider().generate(ask());
     expect(response.message).toEqual({ role: 'assistant', content: 'Bonjour', reasoning: 'French greeting' });
     expect(response.finishReason).toBe('stop');
@@ -111,7 +121,12 @@ describe('Anthropic provider: plain responses', () => {
   });
 
   it('maps tool_use blocks to tool calls', async () => {
-    upstream.enqueue({ toolCalls: [{ id: 'toolu_a', name: 'weather', arguments: { city: 'Paris' } }, { id: 'toolu_b', name: 'time', arguments: {} }] });
+    upstream.enqueue({
+      toolCalls: [
+        { id: 'toolu_a', name: 'weather', arguments: { city: 'Paris' } },
+        { id: 'toolu_b', name: 'time', arguments: {} },
+      ],
+    });
     const response = await provider().generate(ask());
     expect(response.finishReason).toBe('tool_calls');
     expect(response.message.content).toBeNull();
@@ -130,7 +145,9 @@ describe('Anthropic provider: plain responses', () => {
     upstream.enqueue({ toolCalls: [{ name: 'answer', arguments: { city: 'Paris', temp: 18 } }] });
     const schema = { type: 'object', properties: { city: { type: 'string' }, temp: { type: 'number' } }, required: ['city', 'temp'] };
     const response = await provider().generate(ask({ responseFormat: { type: 'json_schema', name: 'answer', schema } }));
-    expect(upstream.requests[0].body.tools).toEqual([{ name: 'answer', description: 'Give your final answer as the input of this tool.', input_schema: schema }]);
+    expect(upstream.requests[0].body.tools).toEqual([
+      { name: 'answer', description: 'Give your final answer as the input of this tool.', input_schema: schema },
+    ]);
     expect(upstream.requests[0].body.tool_choice).toEqual({ type: 'tool', name: 'answer' });
     expect(JSON.parse(response.message.content!)).toEqual({ city: 'Paris', temp: 18 });
     expect(response.message.toolCalls).toBeUndefined();
@@ -148,12 +165,21 @@ describe('Anthropic provider: plain responses', () => {
 
 describe('Anthropic provider: streaming', () => {
   it('maps text, thinking and usage events and ends with one finish', async () => {
-    upstream.enqueue({ text: 'Hello from Claude', reasoning: 'short thought', usage: { inputTokens: 40, outputTokens: 7, cachedInputTokens: 30, cacheWriteTokens: 0 } });
+    upstream.enqueue({
+      text: 'Hello from Claude',
+      reasoning: 'short thought',
+      usage: { inputTokens: 40, outputTokens: 7, cachedInputTokens: 30, cacheWriteTokens: 0 },
+    });
     const events = await collect(provider().stream(ask()));
     expect(upstream.requests[0].body.stream).toBe(true);
     expect(events[0]).toMatchObject({ type: 'start', model: 'claude-sonnet-4-5' });
     expect(events.filter((e) => e.type === 'text-delta').length).toBeGreaterThan(1);
-    expect(events.filter((e) => e.type === 'reasoning-delta').map((e) => (e as { delta: string }).delta).join('')).toBe('short thought');
+    expect(
+      events
+        .filter((e) => e.type === 'reasoning-delta')
+        .map((e) => (e as { delta: string }).delta)
+        .join(''),
+    ).toBe('short thought');
     expect(events.filter((e) => e.type === 'finish')).toHaveLength(1);
     const { response } = events.at(-1) as Finish;
     expect(response.message).toEqual({ role: 'assistant', content: 'Hello from Claude', reasoning: 'short thought' });
@@ -162,7 +188,13 @@ describe('Anthropic provider: streaming', () => {
   });
 
   it('streams parallel tool calls with input_json deltas', async () => {
-    upstream.enqueue({ text: 'Checking.', toolCalls: [{ id: 'toolu_a', name: 'weather', arguments: { city: 'Paris' } }, { id: 'toolu_b', name: 'time', arguments: {} }] });
+    upstream.enqueue({
+      text: 'Checking.',
+      toolCalls: [
+        { id: 'toolu_a', name: 'weather', arguments: { city: 'Paris' } },
+        { id: 'toolu_b', name: 'time', arguments: {} },
+      ],
+    });
     const events = await collect(provider().stream(ask()));
     expect(events.filter((e) => e.type === 'tool-call-start')).toEqual([
       { type: 'tool-call-start', index: 0, id: 'toolu_a', name: 'weather' },
@@ -184,7 +216,10 @@ describe('Anthropic provider: streaming', () => {
     upstream.enqueue({ toolCalls: [{ name: 'answer', arguments: { a: 1, b: 'two' } }] });
     const events = await collect(provider().stream(ask({ responseFormat: { type: 'json_schema', name: 'answer', schema: { type: 'object' } } })));
     expect(events.some((e) => e.type === 'tool-call-start')).toBe(false);
-    const text = events.filter((e) => e.type === 'text-delta').map((e) => (e as { delta: string }).delta).join('');
+    const text = events
+      .filter((e) => e.type === 'text-delta')
+      .map((e) => (e as { delta: string }).delta)
+      .join('');
     expect(JSON.parse(text)).toEqual({ a: 1, b: 'two' });
     const { response } = events.at(-1) as Finish;
     expect(response.message.content).toBe(text);
@@ -233,7 +268,9 @@ describe('Anthropic provider: errors', () => {
     // A raw upstream that sends message_start then an overloaded error event, as Anthropic does.
     const server = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","model":"m","content":[],"usage":{"input_tokens":3,"output_tokens":1}}}\n\n');
+      res.write(
+        'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","model":"m","content":[],"usage":{"input_tokens":3,"output_tokens":1}}}\n\n',
+      );
       res.end('event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

@@ -35,7 +35,14 @@ describe('OpenAI-compatible provider: requests', () => {
       model: 'my-deployment',
       messages: [
         { role: 'system', content: 'Be brief.' },
-        { role: 'user', name: 'ann', content: [{ type: 'text', text: 'What is this?' }, { type: 'image', url: 'https://example.com/a.png', detail: 'low' }] },
+        {
+          role: 'user',
+          name: 'ann',
+          content: [
+            { type: 'text', text: 'What is this?' },
+            { type: 'image', url: 'https://example.com/a.png', detail: 'low' },
+          ],
+        },
         { role: 'assistant', content: null, toolCalls: [{ id: 'call_1', name: 'lookup', arguments: '{"q":"a"}' }] },
         { role: 'tool', toolCallId: 'call_1', content: 'found' },
       ],
@@ -69,7 +76,12 @@ describe('OpenAI-compatible provider: requests', () => {
         { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"q":"a"}' } }] },
         { role: 'tool', tool_call_id: 'call_1', content: 'found' },
       ],
-      tools: [{ type: 'function', function: { name: 'lookup', description: 'Look up', parameters: { type: 'object', properties: { q: { type: 'string' } } }, strict: true } }],
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'lookup', description: 'Look up', parameters: { type: 'object', properties: { q: { type: 'string' } } }, strict: true },
+        },
+      ],
       tool_choice: { type: 'function', function: { name: 'lookup' } },
       parallel_tool_calls: false,
       response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object' }, strict: true } },
@@ -104,7 +116,12 @@ describe('OpenAI-compatible provider: plain responses', () => {
   });
 
   it('maps parallel tool calls', async () => {
-    upstream.enqueue({ toolCalls: [{ id: 'call_a', name: 'weather', arguments: { city: 'Paris' } }, { id: 'call_b', name: 'time', arguments: '{"tz":"CET"}' }] });
+    upstream.enqueue({
+      toolCalls: [
+        { id: 'call_a', name: 'weather', arguments: { city: 'Paris' } },
+        { id: 'call_b', name: 'time', arguments: '{"tz":"CET"}' },
+      ],
+    });
     const response = await provider().generate(ask());
     expect(response.finishReason).toBe('tool_calls');
     expect(response.message.content).toBeNull();
@@ -125,7 +142,11 @@ describe('OpenAI-compatible provider: plain responses', () => {
 
 describe('OpenAI-compatible provider: streaming', () => {
   it('streams text and reasoning deltas and ends with one finish carrying the assembled response', async () => {
-    upstream.enqueue({ text: 'Hello streaming world', reasoning: 'let me think', usage: { inputTokens: 9, outputTokens: 4, cachedInputTokens: 2, reasoningTokens: 1 } });
+    upstream.enqueue({
+      text: 'Hello streaming world',
+      reasoning: 'let me think',
+      usage: { inputTokens: 9, outputTokens: 4, cachedInputTokens: 2, reasoningTokens: 1 },
+    });
     const events = await collect(provider().stream(ask()));
     expect(upstream.requests[0].body.stream).toBe(true);
     expect(upstream.requests[0].body.stream_options).toEqual({ include_usage: true });
@@ -133,7 +154,12 @@ describe('OpenAI-compatible provider: streaming', () => {
     const text = events.filter((e) => e.type === 'text-delta').map((e) => (e as { delta: string }).delta);
     expect(text.length).toBeGreaterThan(1);
     expect(text.join('')).toBe('Hello streaming world');
-    expect(events.filter((e) => e.type === 'reasoning-delta').map((e) => (e as { delta: string }).delta).join('')).toBe('let me think');
+    expect(
+      events
+        .filter((e) => e.type === 'reasoning-delta')
+        .map((e) => (e as { delta: string }).delta)
+        .join(''),
+    ).toBe('let me think');
     const finishes = events.filter((e) => e.type === 'finish');
     expect(finishes).toHaveLength(1);
     expect(events.at(-1)).toBe(finishes[0]);
@@ -144,7 +170,12 @@ describe('OpenAI-compatible provider: streaming', () => {
   });
 
   it('streams parallel tool calls with argument deltas, by index', async () => {
-    upstream.enqueue({ toolCalls: [{ id: 'call_a', name: 'weather', arguments: { city: 'Paris', unit: 'C' } }, { id: 'call_b', name: 'time', arguments: { tz: 'CET' } }] });
+    upstream.enqueue({
+      toolCalls: [
+        { id: 'call_a', name: 'weather', arguments: { city: 'Paris', unit: 'C' } },
+        { id: 'call_b', name: 'time', arguments: { tz: 'CET' } },
+      ],
+    });
     const events = await collect(provider().stream(ask()));
     const starts = events.filter((e) => e.type === 'tool-call-start');
     expect(starts).toEqual([
@@ -153,7 +184,12 @@ describe('OpenAI-compatible provider: streaming', () => {
     ]);
     const deltas = events.filter((e): e is Extract<StreamEvent, { type: 'tool-call-delta' }> => e.type === 'tool-call-delta');
     expect(deltas.filter((d) => d.index === 0).length).toBeGreaterThan(1);
-    expect(deltas.filter((d) => d.index === 0).map((d) => d.argumentsDelta).join('')).toBe('{"city":"Paris","unit":"C"}');
+    expect(
+      deltas
+        .filter((d) => d.index === 0)
+        .map((d) => d.argumentsDelta)
+        .join(''),
+    ).toBe('{"city":"Paris","unit":"C"}');
     const { response } = events.at(-1) as Extract<StreamEvent, { type: 'finish' }>;
     expect(response.finishReason).toBe('tool_calls');
     expect(response.message.content).toBeNull();
@@ -181,7 +217,12 @@ describe('OpenAI-compatible provider: embeddings', () => {
     expect(a.embeddings[0]).toHaveLength(16);
     expect(b.embeddings[0]).toEqual(a.embeddings[0]);
     expect(a.usage.inputTokens).toBeGreaterThan(0);
-    expect(upstream.requests[0].body).toEqual({ model: 'text-embedding-3-small', input: ['refund policy', 'shipping time'], encoding_format: 'float', dimensions: 16 });
+    expect(upstream.requests[0].body).toEqual({
+      model: 'text-embedding-3-small',
+      input: ['refund policy', 'shipping time'],
+      encoding_format: 'float',
+      dimensions: 16,
+    });
   });
 });
 

@@ -33,7 +33,11 @@ describe('parseModelString', () => {
   });
 
   it('reads a base URL plus model', () => {
-    expect(parseModelString('http://localhost:8000/v1/|my-model')).toEqual({ provider: 'openai-compatible', model: 'my-model', baseURL: 'http://localhost:8000/v1' });
+    expect(parseModelString('http://localhost:8000/v1/|my-model')).toEqual({
+      provider: 'openai-compatible',
+      model: 'my-model',
+      baseURL: 'http://localhost:8000/v1',
+    });
   });
 
   it.each([
@@ -152,7 +156,9 @@ describe('createProviderRouter: bad configuration', () => {
     const error = thrown(() => router.resolve('foo:bar'));
     expect(error.code).toBe('UNKNOWN_PROVIDER');
     expect(error.message).toContain('"foo"');
-    expect(error.context.known).toEqual(expect.arrayContaining(['openai', 'anthropic', 'ollama', 'azure', 'groq', 'together', 'openrouter', 'vllm', 'lmstudio', 'llamacpp']));
+    expect(error.context.known).toEqual(
+      expect.arrayContaining(['openai', 'anthropic', 'ollama', 'azure', 'groq', 'together', 'openrouter', 'vllm', 'lmstudio', 'llamacpp']),
+    );
     await expect(router.generate({ model: 'foo:bar', messages: user }, ctx())).rejects.toMatchObject({ code: 'UNKNOWN_PROVIDER' });
   });
 

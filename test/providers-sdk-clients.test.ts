@@ -52,7 +52,12 @@ describe('the official openai client against the fake upstream', () => {
   });
 
   it('assembles streamed parallel tool calls with its own stream helper', async () => {
-    upstream.enqueue({ toolCalls: [{ id: 'call_1', name: 'weather', arguments: { city: 'Paris' } }, { id: 'call_2', name: 'weather', arguments: { city: 'Oslo' } }] });
+    upstream.enqueue({
+      toolCalls: [
+        { id: 'call_1', name: 'weather', arguments: { city: 'Paris' } },
+        { id: 'call_2', name: 'weather', arguments: { city: 'Oslo' } },
+      ],
+    });
     const stream = openai.chat.completions.stream({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Weather?' }], tools: [weatherTool] });
     const final = await stream.finalChatCompletion();
     expect(final.choices[0].finish_reason).toBe('tool_calls');

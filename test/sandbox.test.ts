@@ -69,7 +69,11 @@ describe.concurrent('code sandbox: generated code and its unit tests', () => {
   it('contains require, import and dynamic import', async () => {
     const required = await js("require('fs').readFileSync('/etc/passwd', 'utf8')");
     expect(required).toMatchObject({ status: 'error', error: "ReferenceError: 'require' is not defined" });
-    const imported = await runCode({ language: 'typescript', code: "import { readFileSync } from 'node:fs';\nconsole.log(readFileSync('/etc/passwd', 'utf8'));", limits });
+    const imported = await runCode({
+      language: 'typescript',
+      code: "import { readFileSync } from 'node:fs';\nconsole.log(readFileSync('/etc/passwd', 'utf8'));",
+      limits,
+    });
     expect(imported).toMatchObject({ status: 'error', error: "ReferenceError: 'require' is not defined" });
     const dynamic = await js('', "test('dynamic import', async () => { await import('fs'); });");
     expect(dynamic.status).toBe('tests_failed');
@@ -82,7 +86,7 @@ describe.concurrent('code sandbox: generated code and its unit tests', () => {
   });
 
   it('stops an infinite loop inside a test, and a loop that catches the interrupt', async () => {
-    const result = await js("for (;;) { try { while (true) {} } catch (e) { /* swallow and go on */ } }");
+    const result = await js('for (;;) { try { while (true) {} } catch (e) { /* swallow and go on */ } }');
     expect(result.status).toBe('cpu_limit');
   });
 
@@ -95,7 +99,11 @@ describe.concurrent('code sandbox: generated code and its unit tests', () => {
 
   it('contains a memory bomb the interpreter cannot interrupt, at the latest with the wall clock', async () => {
     // Large string building runs in C between interrupt checks; whichever limit comes first ends it.
-    const strings = await runCode({ language: 'javascript', code: "const hog = []; for (let i = 0; ; i++) hog.push('x'.repeat(1 << 20) + i);", limits: { ...limits, timeoutMs: 2_000 } });
+    const strings = await runCode({
+      language: 'javascript',
+      code: "const hog = []; for (let i = 0; ; i++) hog.push('x'.repeat(1 << 20) + i);",
+      limits: { ...limits, timeoutMs: 2_000 },
+    });
     expect(['memory_limit', 'cpu_limit', 'timeout']).toContain(strings.status);
     expect(strings.ok).toBe(false);
   });
@@ -114,15 +122,17 @@ describe.concurrent('code sandbox: generated code and its unit tests', () => {
 
   it('kills the child at the wall-clock limit when the interpreter cannot be interrupted', async () => {
     // A single regular-expression match with catastrophic backtracking runs in C without interrupt checks.
-    const result = await runCode({ language: 'javascript', code: "/(a+)+$/.test('a'.repeat(40) + 'b')", limits: { ...limits, cpuTimeMs: 60_000, timeoutMs: 2_000 } });
+    const result = await runCode({
+      language: 'javascript',
+      code: "/(a+)+$/.test('a'.repeat(40) + 'b')",
+      limits: { ...limits, cpuTimeMs: 60_000, timeoutMs: 2_000 },
+    });
     expect(['timeout', 'cpu_limit']).toContain(result.status);
     expect(result.ok).toBe(false);
   });
 
   it('cannot forge test results by calling the harness back', async () => {
-    const result = await js(
-      "test('real', () => { throw new Error('fails'); });\ntry { __sx_report(0, true, ''); } catch (e) { console.log(e.name); }",
-    );
+    const result = await js("test('real', () => { throw new Error('fails'); });\ntry { __sx_report(0, true, ''); } catch (e) { console.log(e.name); }");
     expect(result.output).toBe('ReferenceError\n');
     expect(result.tests).toEqual([{ name: 'real', pass: false, error: 'Error: fails', output: '' }]);
   });
@@ -139,7 +149,11 @@ describe('python sandbox', () => {
   const available = findPythonSandbox() !== undefined;
 
   it('refuses Python with SANDBOX_UNAVAILABLE when bubblewrap is not where it is looked for', async () => {
-    const error = await runPython({ code: "open('/tmp/sextant-python-ran-2', 'w').write('x')", limits: sandboxLimits(), bwrapPath: '/nonexistent/bwrap' }).catch((e: unknown) => e);
+    const error = await runPython({
+      code: "open('/tmp/sextant-python-ran-2', 'w').write('x')",
+      limits: sandboxLimits(),
+      bwrapPath: '/nonexistent/bwrap',
+    }).catch((e: unknown) => e);
     expect(isSextantError(error, 'SANDBOX_UNAVAILABLE')).toBe(true);
     expect((error as Error).message).toMatch(/needs bubblewrap/);
     const { existsSync } = await import('node:fs');
@@ -164,7 +178,7 @@ describe('python sandbox', () => {
     const write = await runCode({ language: 'python', code: "open('/usr/evil', 'w')" });
     expect(write.ok).toBe(false);
     expect(write.error).toContain('Read-only file system');
-    const env = await runCode({ language: 'python', code: "import os\nprint(sorted(os.environ))" });
+    const env = await runCode({ language: 'python', code: 'import os\nprint(sorted(os.environ))' });
     expect(env.output).not.toMatch(/HOME|KEY|TOKEN/);
     const loop = await runCode({ language: 'python', code: 'while True: pass', limits: { cpuTimeMs: 1000, timeoutMs: 3000 } });
     expect(['cpu_limit', 'timeout']).toContain(loop.status);

@@ -57,7 +57,17 @@ describe('hash-chained audit log', () => {
     const prev = db.prepare('select hash from audit_log where seq = 4').get() as { hash: string };
     // Make room at seq 5 (highest first, so the primary key never collides), then forge an entry.
     for (let seq = 10; seq >= 5; seq--) db.prepare('update audit_log set seq = seq + 1 where seq = ?').run(seq);
-    const forged = { seq: 5, id: 'forged', at: Date.now(), actor: 'admin', action: 'key.revoked', target: 'k1', tenant: 'acme', details: {}, prevHash: prev.hash };
+    const forged = {
+      seq: 5,
+      id: 'forged',
+      at: Date.now(),
+      actor: 'admin',
+      action: 'key.revoked',
+      target: 'k1',
+      tenant: 'acme',
+      details: {},
+      prevHash: prev.hash,
+    };
     const hash = createHash('sha256').update(canonicalJson(forged)).digest('hex');
     db.prepare(
       `insert into audit_log (seq, id, at, actor, action, target, tenant, details, prev_hash, hash) values (5, 'forged', ?, 'admin', 'key.revoked', 'k1', 'acme', '{}', ?, ?)`,
@@ -94,9 +104,7 @@ describe('hash-chained audit log', () => {
   it('concurrent writers, in-process and from a second connection, never fork the chain', async () => {
     const other = await openStore({ url: store.location });
     const second = createAuditLog({ store: other });
-    await Promise.all(
-      Array.from({ length: 40 }, (_, i) => (i % 2 ? audit : second).append({ actor: `w${i % 2}`, action: 'key.used', details: { i } })),
-    );
+    await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? audit : second).append({ actor: `w${i % 2}`, action: 'key.used', details: { i } })));
     await other.close();
     const result = await audit.verify();
     expect(result).toMatchObject({ ok: true, entries: 50 });

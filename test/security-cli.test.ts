@@ -23,7 +23,23 @@ describe('sextant keys / sextant audit', () => {
   });
 
   it('creates, lists and revokes keys; the key is printed once and never listed; audit verify catches an edit', async () => {
-    const args = ['create', '--tenant', 'acme', '--scopes', 'models:gpt-4o*', '--scopes', 'routes:chat', '--budget', '10/day', '--rpm', '60', '--tpm', '100000', '--db', db];
+    const args = [
+      'create',
+      '--tenant',
+      'acme',
+      '--scopes',
+      'models:gpt-4o*',
+      '--scopes',
+      'routes:chat',
+      '--budget',
+      '10/day',
+      '--rpm',
+      '60',
+      '--tpm',
+      '100000',
+      '--db',
+      db,
+    ];
     expect(await keysCommand.run(args)).toBe(0);
     const key = /sk-sx-[0-9a-f]{16}_\S{43}/.exec(out.join('\n'))![0];
     const keyId = key.slice(6, 22);

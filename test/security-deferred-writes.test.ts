@@ -24,7 +24,8 @@ describe('deferred audit entries and last-used times', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const storedRows = () => store.sqlite!.prepare('select seq, action, details from audit_log order by seq').all() as { seq: number; action: string; details: string }[];
+  const storedRows = () =>
+    store.sqlite!.prepare('select seq, action, details from audit_log order by seq').all() as { seq: number; action: string; details: string }[];
 
   it('writes nothing until the flush, then everything in the order it happened, interleaved with durable appends', async () => {
     const audit = createAuditLog({ store, flushIntervalMs: 60_000, maxBatch: 3 });

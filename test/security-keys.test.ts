@@ -30,10 +30,19 @@ describe('virtual keys', () => {
   });
 
   it('creates a high-entropy key, authenticates it and returns the identity', async () => {
-    const { key, record } = await keys.create({ tenant: 'acme', scopes: ['models:gpt-4o*', 'routes:chat'], limits: { rpm: 60, budgets: [parseBudget('10/day')] } });
+    const { key, record } = await keys.create({
+      tenant: 'acme',
+      scopes: ['models:gpt-4o*', 'routes:chat'],
+      limits: { rpm: 60, budgets: [parseBudget('10/day')] },
+    });
     expect(key).toMatch(/^sk-sx-[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
     const identity = await keys.authenticate(`Bearer ${key}`);
-    expect(identity).toEqual({ keyId: record.keyId, tenant: 'acme', scopes: ['models:gpt-4o*', 'routes:chat'], limits: { rpm: 60, budgets: [{ window: 'day', limitUsd: 10 }] } });
+    expect(identity).toEqual({
+      keyId: record.keyId,
+      tenant: 'acme',
+      scopes: ['models:gpt-4o*', 'routes:chat'],
+      limits: { rpm: 60, budgets: [{ window: 'day', limitUsd: 10 }] },
+    });
     expect((await keys.get(record.keyId))?.lastUsedAt).not.toBeNull();
   });
 
@@ -54,7 +63,9 @@ describe('virtual keys', () => {
 
   it('never stores, logs or echoes a key in plain text', async () => {
     const logs: string[] = [];
-    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => vi.spyOn(console, m).mockImplementation((...a: unknown[]) => void logs.push(a.map(String).join(' '))));
+    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) =>
+      vi.spyOn(console, m).mockImplementation((...a: unknown[]) => void logs.push(a.map(String).join(' '))),
+    );
     const { key, record } = await keys.create({ tenant: 'acme', name: 'ci' });
     await keys.authenticate(key);
     const almost = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
@@ -108,7 +119,11 @@ describe('virtual keys', () => {
     it('keys CRUD, budgets and audit verify', async () => {
       const ledger = createMemoryBudgetLedger();
       const app = createAdminRoutes({ keys, audit, ledger });
-      const created = await app.request('/keys', { method: 'POST', headers: auth, body: JSON.stringify({ tenant: 'acme', budget: '10/day', rpm: 60, tpm: 100000, scopes: ['models:*', 'routes:chat'] }) });
+      const created = await app.request('/keys', {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ tenant: 'acme', budget: '10/day', rpm: 60, tpm: 100000, scopes: ['models:*', 'routes:chat'] }),
+      });
       expect(created.status).toBe(201);
       const { key, record } = (await created.json()) as { key: string; record: { keyId: string } };
       expect(key.startsWith('sk-sx-')).toBe(true);

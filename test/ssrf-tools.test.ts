@@ -41,7 +41,9 @@ describe('built-in tools', () => {
       else if (req.url === '/api/echo') {
         let body = '';
         req.on('data', (c) => (body += c));
-        req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ method: req.method, body: body ? JSON.parse(body) : null })));
+        req.on('end', () =>
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ method: req.method, body: body ? JSON.parse(body) : null })),
+        );
       } else if (req.url === '/not-json') res.writeHead(200).end('<html>oops</html>');
       else res.writeHead(404).end();
     });
@@ -92,7 +94,10 @@ describe('built-in tools', () => {
 
   it('http_json: GET/POST to allow-listed hosts only, clear error on non-JSON', async () => {
     const policy = { resolver, allowAddress, allowedHosts: ['shop.test'] };
-    expect(await httpJson({ url: `${base()}/api/echo`, method: 'POST', body: { q: 1 } }, policy)).toMatchObject({ status: 200, json: { method: 'POST', body: { q: 1 } } });
+    expect(await httpJson({ url: `${base()}/api/echo`, method: 'POST', body: { q: 1 } }, policy)).toMatchObject({
+      status: 200,
+      json: { method: 'POST', body: { q: 1 } },
+    });
     expect((await httpJson({ url: `${base()}/api/echo` }, policy)).json).toEqual({ method: 'GET', body: null });
     await expect(httpJson({ url: `http://evil.test:${port}/api/echo` }, policy)).rejects.toMatchObject({ code: 'SSRF_BLOCKED' });
     await expect(httpJson({ url: `${base()}/not-json` }, policy)).rejects.toThrow(/not JSON/);
@@ -106,7 +111,7 @@ describe('built-in tools', () => {
     expect(result.rows).toHaveLength(5);
     expect(result.rows[0]).toEqual({ id: 3, name: 'customer 3' });
     await expect(runReadOnlyQuery('delete from customers', [], { connection })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(runReadOnlyQuery("select 1; delete from customers", [], { connection })).rejects.toMatchObject({ code: 'TOOL_ERROR' });
+    await expect(runReadOnlyQuery('select 1; delete from customers', [], { connection })).rejects.toMatchObject({ code: 'TOOL_ERROR' });
     await expect(runReadOnlyQuery('select * from nope', [], { connection })).rejects.toThrow(/no such table/);
     const tool = sqlQueryTool({ connection });
     expect((await tool.execute({ sql: 'select count(*) as n from customers', params: [] }, ctx)).rows).toEqual([{ n: 30 }]);
@@ -115,9 +120,19 @@ describe('built-in tools', () => {
   it('sql_query on Postgres: READ ONLY transaction, statement timeout, row limit', async () => {
     const connection = { postgresPool: pool };
     const result = await runReadOnlyQuery(`select id, total from ${schema}.orders where total > $1 order by id`, [100], { connection, rowLimit: 3 });
-    expect(result).toEqual({ columns: ['id', 'total'], rows: [{ id: 11, total: 110 }, { id: 12, total: 120 }, { id: 13, total: 130 }], truncated: true });
+    expect(result).toEqual({
+      columns: ['id', 'total'],
+      rows: [
+        { id: 11, total: 110 },
+        { id: 12, total: 120 },
+        { id: 13, total: 130 },
+      ],
+      truncated: true,
+    });
     await expect(runReadOnlyQuery(`select * from (delete from ${schema}.orders returning *) d`, [], { connection })).rejects.toBeDefined();
-    await expect(runReadOnlyQuery(`with d as (delete from ${schema}.orders returning id) select * from d`, [], { connection })).rejects.toMatchObject({ code: 'TOOL_ERROR' });
+    await expect(runReadOnlyQuery(`with d as (delete from ${schema}.orders returning id) select * from d`, [], { connection })).rejects.toMatchObject({
+      code: 'TOOL_ERROR',
+    });
     // A write hidden in a function is stopped by the READ ONLY transaction itself.
     await expect(runReadOnlyQuery(`select ${schema}.wipe()`, [], { connection })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(runReadOnlyQuery('select pg_sleep(2)', [], { connection, timeoutMs: 100 })).rejects.toMatchObject({ code: 'TIMEOUT' });

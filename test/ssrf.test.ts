@@ -23,15 +23,43 @@ function startServer(host: string, port: number, name: string): Promise<{ server
     }
   });
   server.on('connection', () => connections++);
-  return new Promise((resolve) => server.listen(port, host, () => resolve({ server, port: (server.address() as AddressInfo).port, connections: () => connections })));
+  return new Promise((resolve) =>
+    server.listen(port, host, () => resolve({ server, port: (server.address() as AddressInfo).port, connections: () => connections })),
+  );
 }
 
 describe('address policy', () => {
   it.each([
-    '127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '100.100.100.200', '0.0.0.0', '224.0.0.1',
-    '255.255.255.255', '240.0.0.1', '198.18.0.1', '192.0.0.170',
-    '::1', '::', 'fe80::1', 'fc00::1', 'fd00:ec2::254', 'ff02::1', '2001:db8::1',
-    '::ffff:127.0.0.1', '::ffff:7f00:1', '::127.0.0.1', '::ffff:169.254.169.254', '2002:7f00:1::1', '2002:a9fe:a9fe::', '64:ff9b::7f00:1', '64:ff9b::a9fe:a9fe', '64:ff9b:1::a00:1', '2001::1',
+    '127.0.0.1',
+    '10.1.2.3',
+    '172.16.0.1',
+    '192.168.1.1',
+    '169.254.169.254',
+    '100.64.0.1',
+    '100.100.100.200',
+    '0.0.0.0',
+    '224.0.0.1',
+    '255.255.255.255',
+    '240.0.0.1',
+    '198.18.0.1',
+    '192.0.0.170',
+    '::1',
+    '::',
+    'fe80::1',
+    'fc00::1',
+    'fd00:ec2::254',
+    'ff02::1',
+    '2001:db8::1',
+    '::ffff:127.0.0.1',
+    '::ffff:7f00:1',
+    '::127.0.0.1',
+    '::ffff:169.254.169.254',
+    '2002:7f00:1::1',
+    '2002:a9fe:a9fe::',
+    '64:ff9b::7f00:1',
+    '64:ff9b::a9fe:a9fe',
+    '64:ff9b:1::a00:1',
+    '2001::1',
   ])('blocks %s', (address) => {
     expect(blockedReason(address)).toBeDefined();
   });
@@ -52,15 +80,29 @@ describe('address policy', () => {
     throw new Error('the resolver must not be asked');
   };
   it.each([
-    'http://2130706433/', 'http://0x7f.1/', 'http://0177.0.0.1/', 'http://127.1/', 'http://[::ffff:127.0.0.1]/', 'http://[::1]:8080/',
-    'http://169.254.169.254/latest/meta-data/', 'http://[fd00:ec2::254]/', 'http://metadata.google.internal/computeMetadata/v1/',
-    'http://localhost:3000/', 'http://api.localhost/', 'file:///etc/passwd', 'ftp://example.com/', 'gopher://127.0.0.1:25/',
+    'http://2130706433/',
+    'http://0x7f.1/',
+    'http://0177.0.0.1/',
+    'http://127.1/',
+    'http://[::ffff:127.0.0.1]/',
+    'http://[::1]:8080/',
+    'http://169.254.169.254/latest/meta-data/',
+    'http://[fd00:ec2::254]/',
+    'http://metadata.google.internal/computeMetadata/v1/',
+    'http://localhost:3000/',
+    'http://api.localhost/',
+    'file:///etc/passwd',
+    'ftp://example.com/',
+    'gopher://127.0.0.1:25/',
   ])('refuses %s before any DNS lookup or connection', async (url) => {
     await expect(checkUrl(new URL(url), { resolver: never })).rejects.toMatchObject({ code: 'SSRF_BLOCKED' });
   });
 
   it('refuses a host whose DNS answers mix public and private addresses', async () => {
-    const mixed: Resolver = async () => [{ address: '93.184.216.34', family: 4 }, { address: '10.0.0.5', family: 4 }];
+    const mixed: Resolver = async () => [
+      { address: '93.184.216.34', family: 4 },
+      { address: '10.0.0.5', family: 4 },
+    ];
     await expect(checkUrl(new URL('http://mixed.example/'), { resolver: mixed })).rejects.toThrow(/10\.0\.0\.5 is a private address/);
     const v6: Resolver = async () => [{ address: 'fd12::1', family: 6 }];
     await expect(checkUrl(new URL('http://v6.example/'), { resolver: v6 })).rejects.toThrow(/uniqueLocal/);
@@ -104,7 +146,12 @@ describe('safeFetch against real local servers', () => {
 
   it('blocked URLs never open a connection', async () => {
     const before = internal.connections();
-    for (const url of [`http://127.0.0.1:${internal.port}/`, `http://localhost:${internal.port}/`, `http://[::ffff:127.0.0.1]:${internal.port}/`, `http://2130706433:${internal.port}/`]) {
+    for (const url of [
+      `http://127.0.0.1:${internal.port}/`,
+      `http://localhost:${internal.port}/`,
+      `http://[::ffff:127.0.0.1]:${internal.port}/`,
+      `http://2130706433:${internal.port}/`,
+    ]) {
       const error = await safeFetch(url, { allowAddress }).catch((e: unknown) => e);
       expect(isSextantError(error, 'SSRF_BLOCKED')).toBe(true);
     }
@@ -115,7 +162,12 @@ describe('safeFetch against real local servers', () => {
 
   it('every redirect hop is checked: a redirect to an internal address or metadata is refused', async () => {
     const before = internal.connections();
-    for (const to of [`http://127.0.0.1:${internal.port}/secret`, 'http://169.254.169.254/latest/meta-data/', `http://[::1]:${internal.port}/`, 'file:///etc/passwd']) {
+    for (const to of [
+      `http://127.0.0.1:${internal.port}/secret`,
+      'http://169.254.169.254/latest/meta-data/',
+      `http://[::1]:${internal.port}/`,
+      'file:///etc/passwd',
+    ]) {
       const error = await safeFetch(site(`/redirect?to=${encodeURIComponent(to)}`), { resolver: publicDns, allowAddress }).catch((e: unknown) => e);
       expect(isSextantError(error, 'SSRF_BLOCKED')).toBe(true);
     }

@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 describe('the SQL stores under the agent runtime', () => {
-  it('carries a session\'s history between runs through sqlSessionStore, and traces every run', async () => {
+  it("carries a session's history between runs through sqlSessionStore, and traces every run", async () => {
     store = await openStore({ url: ':memory:' });
     const model = scriptedModel({ replies: [{ text: 'Hello Ann.' }, { text: 'Your name is Ann.' }] });
     const tracer = createStoreTracer({ repository: sqlTraceRepository(store), redact: false });

@@ -10,7 +10,20 @@ const PG_SCHEMA = `store_core_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 const PG_URL = `postgres://postgres@127.0.0.1:5432/test?options=${encodeURIComponent(`-c search_path=${PG_SCHEMA}`)}`;
 
 function span(traceId: string, id: string, over: Partial<TraceBatch['spans'][number]> = {}): TraceBatch['spans'][number] {
-  return { id, traceId, parentId: 'root', kind: 'step', name: 'step', status: 'ok', startedAt: 1000, endedAt: 1001, attributes: '{"a":1}', events: null, error: null, ...over };
+  return {
+    id,
+    traceId,
+    parentId: 'root',
+    kind: 'step',
+    name: 'step',
+    status: 'ok',
+    startedAt: 1000,
+    endedAt: 1001,
+    attributes: '{"a":1}',
+    events: null,
+    error: null,
+    ...over,
+  };
 }
 
 function start(id: string, startedAt: number, over: Partial<TraceBatch['starts'][number]> = {}): TraceBatch['starts'][number] {
@@ -18,7 +31,15 @@ function start(id: string, startedAt: number, over: Partial<TraceBatch['starts']
 }
 
 const counts = (traceId: string, n: Partial<TraceBatch['counts'][number]> = {}): TraceBatch['counts'][number] => ({
-  traceId, spans: 1, dropped: 0, bytes: 7, steps: 1, costUsd: 0.5, inputTokens: 10, outputTokens: 5, ...n,
+  traceId,
+  spans: 1,
+  dropped: 0,
+  bytes: 7,
+  steps: 1,
+  costUsd: 0.5,
+  inputTokens: 10,
+  outputTokens: 5,
+  ...n,
 });
 
 // The same suite runs on both engines, and on SQLite both in memory (traces written on the
@@ -59,7 +80,10 @@ for (const engine of ['sqlite :memory:', 'sqlite file', 'postgres'] as const) {
       const now = Date.now();
       await repo.writeBatch({
         starts: [start('trace-aaa', now)],
-        spans: [span('trace-aaa', 'root', { parentId: null, kind: 'run', status: 'running', endedAt: null }), span('trace-aaa', 'sp1', { attributes: '{"x":"y"}', events: '[{"name":"limit","at":1}]' })],
+        spans: [
+          span('trace-aaa', 'root', { parentId: null, kind: 'run', status: 'running', endedAt: null }),
+          span('trace-aaa', 'sp1', { attributes: '{"x":"y"}', events: '[{"name":"limit","at":1}]' }),
+        ],
         counts: [counts('trace-aaa')],
         ends: [],
       });
@@ -87,7 +111,11 @@ for (const engine of ['sqlite :memory:', 'sqlite file', 'postgres'] as const) {
       const repo = sqlTraceRepository(store);
       const base = Date.now() + 10_000;
       await repo.writeBatch({
-        starts: [start('l1', base, { agent: 'billing', session: 'sx' }), start('l2', base + 1, { agent: 'billing' }), start('l3', base + 2, { agent: 'other' })],
+        starts: [
+          start('l1', base, { agent: 'billing', session: 'sx' }),
+          start('l2', base + 1, { agent: 'billing' }),
+          start('l3', base + 2, { agent: 'other' }),
+        ],
         spans: [],
         counts: [counts('l2', { costUsd: 3 })],
         ends: [{ id: 'l1', status: 'error', stopReason: 'TOOL_ERROR', endedAt: base + 5 }],
@@ -105,7 +133,11 @@ for (const engine of ['sqlite :memory:', 'sqlite file', 'postgres'] as const) {
       const now = Date.now();
       // pid 2^22+1 is above Linux's default pid_max: never alive.
       await repo.writeBatch({
-        starts: [start('dead', now, { host: hostname(), pid: 4_194_305 }), start('stale', now - 60_000, { host: 'elsewhere' }), start('alive', now, { host: hostname() })],
+        starts: [
+          start('dead', now, { host: hostname(), pid: 4_194_305 }),
+          start('stale', now - 60_000, { host: 'elsewhere' }),
+          start('alive', now, { host: hostname() }),
+        ],
         spans: [span('dead', 'dead-root', { parentId: null, kind: 'run', status: 'running', endedAt: null }), span('dead', 'dead-step')],
         counts: [],
         ends: [],
@@ -154,8 +186,14 @@ for (const engine of ['sqlite :memory:', 'sqlite file', 'postgres'] as const) {
       const sessions = sqlSessionStore(store);
       expect(await sessions.load('s')).toEqual([]);
       await sessions.save('s', [{ role: 'user', content: 'hi' }]);
-      await sessions.save('s', [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }]);
-      expect(await sessions.load('s')).toEqual([{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }]);
+      await sessions.save('s', [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'hello' },
+      ]);
+      expect(await sessions.load('s')).toEqual([
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'hello' },
+      ]);
     });
 
     it('rejects a corrupt checkpoint with a clear error and keeps the row', async () => {

@@ -25,11 +25,21 @@ function respond(request: FakeRequest): FakeResponse | undefined {
   const body = request.body;
   if (body.response_format?.json_schema?.name === 'verdict') return { text: JSON.stringify({ reason: 'supported by the order record', verdict: 'yes' }) };
   const sawTools = body.messages.some((m: { role: string }) => m.role === 'tool');
-  if (!sawTools) return { toolCalls: [{ name: 'crm_lookup', arguments: { order_id: 1042 } }, { name: 'search_knowledge_base', arguments: { query: 'order tracking' } }] };
+  if (!sawTools)
+    return {
+      toolCalls: [
+        { name: 'crm_lookup', arguments: { order_id: 1042 } },
+        { name: 'search_knowledge_base', arguments: { query: 'order tracking' } },
+      ],
+    };
   const tool = body.messages.find((m: { role: string; content: string }) => m.role === 'tool' && m.content.includes('"orders"'));
   const order = JSON.parse(unwrapUntrusted(tool.content)).orders[0];
   return {
-    text: JSON.stringify({ answer: `Your order ${order.order_id} is ${order.status} with ${order.carrier}, estimated delivery ${order.estimated_delivery}.`, citations: [`crm:order:${order.order_id}`], handoff: false }),
+    text: JSON.stringify({
+      answer: `Your order ${order.order_id} is ${order.status} with ${order.carrier}, estimated delivery ${order.estimated_delivery}.`,
+      citations: [`crm:order:${order.order_id}`],
+      handoff: false,
+    }),
     usage: { inputTokens: 900, outputTokens: 60 },
   };
 }
@@ -61,7 +71,11 @@ describe('support desk through the gateway to the fake upstream', () => {
   it('answers over HTTP: tool calls, the output schema and the answer cross the wire, and the gateway traces each call', async () => {
     const result = await desk.agent.run('Where is my order 1042?');
     expect(result.stopReason).toBe('completed');
-    expect(result.output).toEqual({ answer: 'Your order 1042 is shipped with UPS, estimated delivery 2026-11-24.', citations: ['crm:order:1042'], handoff: false });
+    expect(result.output).toEqual({
+      answer: 'Your order 1042 is shipped with UPS, estimated delivery 2026-11-24.',
+      citations: ['crm:order:1042'],
+      handoff: false,
+    });
     expect(result.steps[0].toolResults.map((r) => r.name)).toEqual(['crm_lookup', 'search_knowledge_base']);
     // The upstream saw the gateway's routing: its own model name and key, the tools and the output schema.
     const chats = upstream.requests.filter((r) => r.api === 'openai-chat');

@@ -65,7 +65,11 @@ describe('support desk on the scripted model', () => {
     const reask = model.requests.filter((r) => (r.responseFormat as { name?: string } | undefined)?.name !== 'verdict')[2].messages.at(-1);
     expect(reask).toMatchObject({ role: 'user' });
     expect(String(reask!.content)).toContain('groundedness');
-    expect(result.output).toEqual({ answer: 'Express shipping takes 1 to 2 business days and costs $14.99.', citations: ['shipping-options.md#express-shipping'], handoff: false });
+    expect(result.output).toEqual({
+      answer: 'Express shipping takes 1 to 2 business days and costs $14.99.',
+      citations: ['shipping-options.md#express-shipping'],
+      handoff: false,
+    });
   });
 
   it('re-asks when an answer cites a source the run never retrieved', async () => {

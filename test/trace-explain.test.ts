@@ -14,30 +14,59 @@ beforeAll(async () => {
   process.env.SEXTANT_DATABASE_URL = dbPath;
   const store = await openStore({ url: dbPath });
   const tracer = createStoreTracer({ repository: sqlTraceRepository(store), redact: false });
-  const run = tracer.startSpan({ kind: 'run', name: 'support', attributes: { [ATTR.RUN_ID]: 'run-explain-1', [ATTR.AGENT_NAME]: 'support', [ATTR.SESSION_ID]: 'sess-7', [ATTR.RUN_INPUT]: 'Where is order 42?' } });
+  const run = tracer.startSpan({
+    kind: 'run',
+    name: 'support',
+    attributes: { [ATTR.RUN_ID]: 'run-explain-1', [ATTR.AGENT_NAME]: 'support', [ATTR.SESSION_ID]: 'sess-7', [ATTR.RUN_INPUT]: 'Where is order 42?' },
+  });
   const step1 = tracer.startSpan({ kind: 'step', name: 'step 1', parent: run, attributes: { [ATTR.STEP_INDEX]: 1 } });
   const m1 = tracer.startSpan({ kind: 'model', name: 'chat', parent: step1, attributes: { [ATTR.REQUEST_MODEL]: 'gpt-4o-mini' } });
   m1.set({
-    [ATTR.PROVIDER]: 'openai', [ATTR.INPUT_TOKENS]: 120, [ATTR.OUTPUT_TOKENS]: 18, [ATTR.COST_USD]: 0.0002, [ATTR.TTFT_MS]: 150, [ATTR.CACHE_STATUS]: 'miss',
-    [ATTR.DECISION_MESSAGES]: [{ role: 'system', content: 'Be helpful' }, { role: 'user', content: 'Where is order 42?' }],
+    [ATTR.PROVIDER]: 'openai',
+    [ATTR.INPUT_TOKENS]: 120,
+    [ATTR.OUTPUT_TOKENS]: 18,
+    [ATTR.COST_USD]: 0.0002,
+    [ATTR.TTFT_MS]: 150,
+    [ATTR.CACHE_STATUS]: 'miss',
+    [ATTR.DECISION_MESSAGES]: [
+      { role: 'system', content: 'Be helpful' },
+      { role: 'user', content: 'Where is order 42?' },
+    ],
     [ATTR.DECISION_TOOLS]: [{ name: 'crm_lookup' }, { name: 'kb_search' }],
     [ATTR.DECISION_CHOICE]: { type: 'tool_calls', toolCalls: [{ id: 'call_1', name: 'crm_lookup', arguments: '{"order":42}' }] },
     [ATTR.DECISION_RATIONALE]: 'I need the order record first',
   });
   m1.end();
-  const t1 = tracer.startSpan({ kind: 'tool', name: 'crm_lookup', parent: step1, attributes: { [ATTR.TOOL_NAME]: 'crm_lookup', [ATTR.TOOL_INPUT]: { order: 42 } } });
+  const t1 = tracer.startSpan({
+    kind: 'tool',
+    name: 'crm_lookup',
+    parent: step1,
+    attributes: { [ATTR.TOOL_NAME]: 'crm_lookup', [ATTR.TOOL_INPUT]: { order: 42 } },
+  });
   t1.set({ [ATTR.TOOL_OUTPUT]: `{"status":"shipped","notes":"${'x'.repeat(1000)}"}` });
   t1.end();
   step1.end();
   const step2 = tracer.startSpan({ kind: 'step', name: 'step 2', parent: run, attributes: { [ATTR.STEP_INDEX]: 2 } });
   const m2 = tracer.startSpan({ kind: 'model', name: 'chat', parent: step2, attributes: { [ATTR.REQUEST_MODEL]: 'gpt-4o-mini' } });
   m2.set({
-    [ATTR.INPUT_TOKENS]: 200, [ATTR.OUTPUT_TOKENS]: 25, [ATTR.COST_USD]: 0.0003,
+    [ATTR.INPUT_TOKENS]: 200,
+    [ATTR.OUTPUT_TOKENS]: 25,
+    [ATTR.COST_USD]: 0.0003,
     [ATTR.DECISION_CHOICE]: { type: 'answer', text: 'Order 42 has shipped.' },
     [ATTR.DECISION_SOURCES]: [{ kind: 'tool_result', id: 'call_1', title: 'crm_lookup' }],
   });
   m2.end();
-  const check = tracer.startSpan({ kind: 'check', name: 'groundedness', parent: step2, attributes: { [ATTR.CHECK_NAME]: 'groundedness', [ATTR.CHECK_VERDICT]: 'pass', [ATTR.CHECK_SCORE]: 0.93, [ATTR.CHECK_REASON]: 'answer matches the CRM record' } });
+  const check = tracer.startSpan({
+    kind: 'check',
+    name: 'groundedness',
+    parent: step2,
+    attributes: {
+      [ATTR.CHECK_NAME]: 'groundedness',
+      [ATTR.CHECK_VERDICT]: 'pass',
+      [ATTR.CHECK_SCORE]: 0.93,
+      [ATTR.CHECK_REASON]: 'answer matches the CRM record',
+    },
+  });
   check.end();
   step2.end();
   run.event(EVENTS.LIMIT, { [ATTR.LIMIT_NAME]: 'steps', [ATTR.LIMIT_VALUE]: 2, [ATTR.LIMIT_USED]: 2 });
@@ -114,7 +143,12 @@ describe('sextant traces', () => {
   });
 
   it('rejects bad filters with a clear error', async () => {
-    for (const args of [['--status', 'done'], ['--min-cost', 'cheap'], ['--since', 'yesterday-ish'], ['--limit', '0']]) {
+    for (const args of [
+      ['--status', 'done'],
+      ['--min-cost', 'cheap'],
+      ['--since', 'yesterday-ish'],
+      ['--limit', '0'],
+    ]) {
       const r = await cli(['traces', ...args]);
       expect(r.code).toBe(1);
       expect(r.err).toContain('[CONFIG_INVALID]');

@@ -11,7 +11,11 @@ function setup(options: { captureContent?: boolean } = {}) {
 }
 
 function emitRun(tracer: ReturnType<typeof setup>['tracer']) {
-  const run = tracer.startSpan({ kind: 'run', name: 'support', attributes: { [ATTR.AGENT_NAME]: 'support', [ATTR.SESSION_ID]: 'conv-1', [ATTR.RUN_ID]: 'run-9' } });
+  const run = tracer.startSpan({
+    kind: 'run',
+    name: 'support',
+    attributes: { [ATTR.AGENT_NAME]: 'support', [ATTR.SESSION_ID]: 'conv-1', [ATTR.RUN_ID]: 'run-9' },
+  });
   const step = tracer.startSpan({ kind: 'step', name: 'step 1', parent: run, attributes: { [ATTR.STEP_INDEX]: 1 } });
   const model = tracer.startSpan({ kind: 'model', name: 'chat', parent: step, attributes: { [ATTR.PROVIDER]: 'openai', [ATTR.REQUEST_MODEL]: 'gpt-4o-mini' } });
   model.set({
@@ -24,7 +28,12 @@ function emitRun(tracer: ReturnType<typeof setup>['tracer']) {
     [ATTR.DECISION_CHOICE]: { type: 'tool_calls', toolCalls: [{ id: 'call_1', name: 'crm_lookup', arguments: '{"order":42}' }] },
   });
   model.end();
-  const tool = tracer.startSpan({ kind: 'tool', name: 'crm_lookup', parent: step, attributes: { [ATTR.TOOL_NAME]: 'crm_lookup', [ATTR.TOOL_CALL_ID]: 'call_1', [ATTR.TOOL_INPUT]: { order: 42 } } });
+  const tool = tracer.startSpan({
+    kind: 'tool',
+    name: 'crm_lookup',
+    parent: step,
+    attributes: { [ATTR.TOOL_NAME]: 'crm_lookup', [ATTR.TOOL_CALL_ID]: 'call_1', [ATTR.TOOL_INPUT]: { order: 42 } },
+  });
   tool.end('error', { code: 'TOOL_TIMEOUT', message: 'crm timed out' });
   step.event(EVENTS.LOOP, { [ATTR.LOOP_PATTERN]: 'repeat', [ATTR.LOOP_STEPS]: [1, 2, 3] });
   step.end();
@@ -58,7 +67,13 @@ describe('OpenTelemetry export', () => {
     expect(JSON.parse(chat.attributes['gen_ai.output.messages'] as string).toolCalls[0].name).toBe('crm_lookup');
 
     const tool = byName['execute_tool crm_lookup'];
-    expect(tool.attributes).toMatchObject({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'crm_lookup', 'gen_ai.tool.call.id': 'call_1', 'gen_ai.tool.call.arguments': '{"order":42}', 'error.type': 'TOOL_TIMEOUT' });
+    expect(tool.attributes).toMatchObject({
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.name': 'crm_lookup',
+      'gen_ai.tool.call.id': 'call_1',
+      'gen_ai.tool.call.arguments': '{"order":42}',
+      'error.type': 'TOOL_TIMEOUT',
+    });
     expect(tool.status).toEqual({ code: SpanStatusCode.ERROR, message: 'crm timed out' });
 
     // One trace, nested as the agent nested it.

@@ -45,7 +45,9 @@ beforeAll(async () => {
   const tracer = createStoreTracer({ repository, redact: false });
   const agent = defineAgent(
     options({
-      model: scriptedModel({ replies: [{ text: 'Let me look that up.', toolCalls: [{ name: 'crm_lookup', arguments: { order: 42 } }] }, { text: 'Order 42 has shipped.' }] }),
+      model: scriptedModel({
+        replies: [{ text: 'Let me look that up.', toolCalls: [{ name: 'crm_lookup', arguments: { order: 42 } }] }, { text: 'Order 42 has shipped.' }],
+      }),
       tracer,
     }),
   );
@@ -64,7 +66,9 @@ describe('replay', () => {
   it('reads the recording: input, decisions and tool results', () => {
     expect(recording.input).toEqual([{ role: 'user', content: 'Where is order 42?' }]);
     expect(recording.modelCalls.map((c) => c.choice.type)).toEqual(['tool_calls', 'answer']);
-    expect(recording.toolCalls).toMatchObject([{ step: 1, name: 'crm_lookup', input: { order: 42 }, output: '{"order":42,"status":"shipped"}', isError: false }]);
+    expect(recording.toolCalls).toMatchObject([
+      { step: 1, name: 'crm_lookup', input: { order: 42 }, output: '{"order":42,"status":"shipped"}', isError: false },
+    ]);
     expect(recording.stopReason).toBe('completed');
   });
 
@@ -79,7 +83,9 @@ describe('replay', () => {
 
   it('catches a changed tool choice and says what differs', async () => {
     // The changed agent's model (a new prompt, a new model) now searches the help center instead.
-    const changed = scriptedModel({ replies: [{ toolCalls: [{ name: 'kb_search', arguments: { query: 'order 42' } }] }, { text: 'See our shipping article.' }] });
+    const changed = scriptedModel({
+      replies: [{ toolCalls: [{ name: 'kb_search', arguments: { query: 'order 42' } }] }, { text: 'See our shipping article.' }],
+    });
     const replay = await replayRun({ recording, agent: options({ instructions: 'Search the help center first.' }), model: changed });
     expect(replay.matched).toBe(false);
     expect(replay.divergence).toMatchObject({ step: 1, kind: 'tool' });

@@ -39,7 +39,19 @@ describe('store-backed tracer', () => {
     await tracer.close();
 
     const got = await repository.get('run-1');
-    expect(got?.trace).toMatchObject({ agent: 'support', session: 'sess', tenant: 'acme', status: 'completed', stop_reason: 'max_steps', steps: 1, cost_usd: 0.02, input_tokens: 100, output_tokens: 20, span_count: 4, dropped_spans: 0 });
+    expect(got?.trace).toMatchObject({
+      agent: 'support',
+      session: 'sess',
+      tenant: 'acme',
+      status: 'completed',
+      stop_reason: 'max_steps',
+      steps: 1,
+      cost_usd: 0.02,
+      input_tokens: 100,
+      output_tokens: 20,
+      span_count: 4,
+      dropped_spans: 0,
+    });
     const byKind = Object.fromEntries(got!.spans.map((s) => [s.kind, s]));
     expect(byKind.run.parentId).toBeNull();
     expect(byKind.step.parentId).toBe(byKind.run.id);
@@ -51,7 +63,7 @@ describe('store-backed tracer', () => {
     expect(tracer.stats()).toMatchObject({ written: 5, dropped: 0, queued: 0 });
   });
 
-  it('stores each model call\'s messages as a delta on the previous call and reads them back in full', async () => {
+  it("stores each model call's messages as a delta on the previous call and reads them back in full", async () => {
     const repository = await memoryRepo();
     const tracer = createStoreTracer({ repository, redact: false });
     const run = tracer.startSpan({ kind: 'run', name: 'a', attributes: { [ATTR.RUN_ID]: 'r-delta' } });
@@ -239,7 +251,9 @@ describe('a process killed mid-run', () => {
     const dbPath = join(dir, 'sextant.db');
     const runId = `run-${randomUUID()}`;
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'trace-kill-child.ts'), dbPath, runId], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'trace-kill-child.ts'), dbPath, runId], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (d: Buffer) => d.toString().includes('hanging') && resolve());
         child.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
@@ -247,7 +261,10 @@ describe('a process killed mid-run', () => {
       // Wait (bounded) until the tracer's own flushing has written the third step, then kill without warning.
       const reader = await openStore({ url: dbPath });
       const deadline = Date.now() + 10_000;
-      while ((await reader.db.selectFrom('spans').select('id').where('kind', '=', 'step').where('status', '=', 'ok').execute()).length < 3 && Date.now() < deadline) {
+      while (
+        (await reader.db.selectFrom('spans').select('id').where('kind', '=', 'step').where('status', '=', 'ok').execute()).length < 3 &&
+        Date.now() < deadline
+      ) {
         await new Promise((r) => setTimeout(r, 20));
       }
       await reader.close();

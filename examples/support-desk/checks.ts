@@ -27,14 +27,28 @@ export function supportDeskChecks(): Check[] {
         const answer = answerOf(ctx);
         // Handing over to a person states no facts: there is nothing to ground.
         if (answer?.handoff) return { pass: true, reason: 'handed over to a person' };
-        return gradeGroundedness({ answer: answer?.answer ?? ctx.answer.text, documents: ctx.documents, question: ctx.question, model: ctx.model, modelName: ctx.modelName, signal: ctx.signal });
+        return gradeGroundedness({
+          answer: answer?.answer ?? ctx.answer.text,
+          documents: ctx.documents,
+          question: ctx.question,
+          model: ctx.model,
+          modelName: ctx.modelName,
+          signal: ctx.signal,
+        });
       },
     }),
     defineCheck({
       name: 'relevance',
       stage: 'answer',
       onFail: 'reask',
-      run: (ctx) => gradeRelevance({ question: ctx.question, answer: answerOf(ctx)?.answer ?? ctx.answer.text, model: ctx.model, modelName: ctx.modelName, signal: ctx.signal }),
+      run: (ctx) =>
+        gradeRelevance({
+          question: ctx.question,
+          answer: answerOf(ctx)?.answer ?? ctx.answer.text,
+          model: ctx.model,
+          modelName: ctx.modelName,
+          signal: ctx.signal,
+        }),
     }),
     defineCheck({
       name: 'citations',
@@ -48,7 +62,11 @@ export function supportDeskChecks(): Check[] {
         const retrieved = new Set(ctx.documents.map((d) => d.id));
         const unknown = answer.citations.filter((c) => !retrieved.has(c));
         return unknown.length
-          ? { pass: false, reason: `cited ids that were not retrieved in this run: ${unknown.join(', ')} (retrieved: ${[...retrieved].join(', ') || 'none'})`, evidence: { unknown } }
+          ? {
+              pass: false,
+              reason: `cited ids that were not retrieved in this run: ${unknown.join(', ')} (retrieved: ${[...retrieved].join(', ') || 'none'})`,
+              evidence: { unknown },
+            }
           : { pass: true, score: 1, reason: `all ${answer.citations.length} citations were retrieved in this run` };
       },
     }),

@@ -62,7 +62,9 @@ export function openCrm(path: string): Crm {
             o.estimated_delivery, o.delivered_on, c.name AS customer_name, c.tier AS customer_tier
        FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = ?`,
   );
-  const ordersByEmail = db.prepare('SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE lower(c.email) = lower(?) ORDER BY o.placed_on DESC LIMIT 5');
+  const ordersByEmail = db.prepare(
+    'SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE lower(c.email) = lower(?) ORDER BY o.placed_on DESC LIMIT 5',
+  );
   const itemsOf = db.prepare('SELECT name, quantity, unit_price_usd FROM order_items WHERE order_id = ?');
   const ticketsOf = db.prepare("SELECT id, subject, opened_on FROM tickets WHERE order_id = ? AND status = 'open' ORDER BY id");
 
@@ -80,7 +82,8 @@ export function openCrm(path: string): Crm {
 
   const tool = defineTool({
     name: 'crm_lookup',
-    description: "Looks up a customer's orders in the CRM: by order number, or the latest five by the customer's email. Returns status, carrier, tracking number, dates, items and open tickets.",
+    description:
+      "Looks up a customer's orders in the CRM: by order number, or the latest five by the customer's email. Returns status, carrier, tracking number, dates, items and open tickets.",
     input: z
       .object({
         order_id: z.number().int().positive().optional().describe('The order number, e.g. 1042'),

@@ -69,7 +69,11 @@ function answerFromTools(question: string, after: Message[]): ScriptedReply {
   const passages = toolOutputs<RetrievalOutput>(after, 'search_knowledge_base').flatMap((r) => r.passages);
   const orderNumber = ORDER_NUMBER.exec(question)?.[1];
   if (orderNumber && orders.length === 0) {
-    return json({ answer: `I could not find order ${orderNumber} in our records. I am handing this to a colleague who can check it with you.`, citations: [], handoff: true });
+    return json({
+      answer: `I could not find order ${orderNumber} in our records. I am handing this to a colleague who can check it with you.`,
+      citations: [],
+      handoff: true,
+    });
   }
   const top = passages[0];
   if (orders.length > 0) {
@@ -109,7 +113,9 @@ function judge(request: ModelRequest): ScriptedReply {
   const shared = [...words(answer)].filter((w) => asked.has(w));
   return {
     text: JSON.stringify(
-      shared.length ? { reason: `scripted judge: the answer speaks of ${shared.slice(0, 3).join(', ')}, as asked`, verdict: 'yes' } : { reason: 'scripted judge: the answer shares nothing with the question', verdict: 'no' },
+      shared.length
+        ? { reason: `scripted judge: the answer speaks of ${shared.slice(0, 3).join(', ')}, as asked`, verdict: 'yes' }
+        : { reason: 'scripted judge: the answer shares nothing with the question', verdict: 'no' },
     ),
   };
 }

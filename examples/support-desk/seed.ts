@@ -7,7 +7,28 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 
-const FIRST = ['Ada', 'Ben', 'Chloe', 'Dev', 'Elena', 'Farid', 'Grace', 'Hugo', 'Ines', 'Jonas', 'Kemi', 'Liam', 'Maya', 'Noah', 'Olga', 'Priya', 'Quinn', 'Rosa', 'Sam', 'Tariq'];
+const FIRST = [
+  'Ada',
+  'Ben',
+  'Chloe',
+  'Dev',
+  'Elena',
+  'Farid',
+  'Grace',
+  'Hugo',
+  'Ines',
+  'Jonas',
+  'Kemi',
+  'Liam',
+  'Maya',
+  'Noah',
+  'Olga',
+  'Priya',
+  'Quinn',
+  'Rosa',
+  'Sam',
+  'Tariq',
+];
 const LAST = ['Okafor', 'Schmidt', 'Nguyen', 'Garcia', 'Rossi', 'Kowalski', 'Haddad', 'Larsen', 'Moreau', 'Tanaka', 'Silva', 'Walsh'];
 const PRODUCTS: Array<[string, string, number]> = [
   ['NW-JKT-01', 'Ridgeline rain jacket', 129.0],
@@ -67,7 +88,13 @@ export function seedCrm(path: string): void {
     for (let id = 1; id <= customers; id++) {
       const first = FIRST[(id * 7) % FIRST.length];
       const last = LAST[(id * 5) % LAST.length];
-      insertCustomer.run(id, `${first} ${last}`, `${first}.${last}${id}@example.com`.toLowerCase(), random() < 0.25 ? 'plus' : 'standard', isoDay(ANCHOR - Math.floor(random() * 900) * DAY));
+      insertCustomer.run(
+        id,
+        `${first} ${last}`,
+        `${first}.${last}${id}@example.com`.toLowerCase(),
+        random() < 0.25 ? 'plus' : 'standard',
+        isoDay(ANCHOR - Math.floor(random() * 900) * DAY),
+      );
     }
     for (let id = 1001; id <= 1240; id++) {
       const customerId = 1 + Math.floor(random() * customers);
@@ -91,8 +118,19 @@ export function seedCrm(path: string): void {
       }
       if (!express && total < 50) total += 4.99;
       if (express) total += 14.99;
-      insertOrder.run(id, customerId, status, express ? 'express' : 'standard', carrier, tracking, Math.round(total * 100) / 100,
-        isoDay(placed), shipped && isoDay(shipped), estimated && isoDay(estimated), delivered && isoDay(delivered));
+      insertOrder.run(
+        id,
+        customerId,
+        status,
+        express ? 'express' : 'standard',
+        carrier,
+        tracking,
+        Math.round(total * 100) / 100,
+        isoDay(placed),
+        shipped && isoDay(shipped),
+        estimated && isoDay(estimated),
+        delivered && isoDay(delivered),
+      );
       for (const [sku, name, quantity, price] of items) insertItem.run(id, sku, name, quantity, price);
     }
     for (let id = 1; id <= 90; id++) {

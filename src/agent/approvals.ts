@@ -4,7 +4,9 @@ import type { ApprovalDecision, PendingApproval } from './types.js';
 
 /** The hash an approval is bound to: the tool and its exact input, keys sorted. */
 export function argsHash(toolName: string, input: unknown): string {
-  return createHash('sha256').update(`${toolName}\n${canonicalJson(input)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${toolName}\n${canonicalJson(input)}`)
+    .digest('hex');
 }
 
 /** Approves a pending call, bound to the exact arguments it was shown with. */

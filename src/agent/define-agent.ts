@@ -228,7 +228,8 @@ export function defineAgent<Output = string>(options: AgentOptions<Output>): Age
       checkLimits(resumeOptions.limits);
       let state: RunState;
       if (typeof from === 'string') {
-        if (!core.checkpoints) throw new SextantError('CONFIG_INVALID', 'Resuming by run id needs an agent with a `checkpoints` store', { context: { runId: from } });
+        if (!core.checkpoints)
+          throw new SextantError('CONFIG_INVALID', 'Resuming by run id needs an agent with a `checkpoints` store', { context: { runId: from } });
         const record = await core.checkpoints.load(from);
         if (!record) throw new SextantError('NOT_FOUND', `No checkpoint for run ${from}`, { context: { runId: from } });
         state = parseRunState(record.state);

@@ -3,7 +3,14 @@ import { canonicalJson } from '../canonical-json.js';
 import { emptyLoopState, observeStep, resolveLoopOptions, type CallObservation } from './loop-detector.js';
 
 const options = resolveLoopOptions();
-const call = (key: string, result: string, extra: Partial<CallObservation> = {}): CallObservation => ({ key, tool: key.split('(')[0], result, poller: false, retryRequested: false, ...extra });
+const call = (key: string, result: string, extra: Partial<CallObservation> = {}): CallObservation => ({
+  key,
+  tool: key.split('(')[0],
+  result,
+  poller: false,
+  retryRequested: false,
+  ...extra,
+});
 
 function feed(steps: CallObservation[][]) {
   const state = emptyLoopState();

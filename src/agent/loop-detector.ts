@@ -80,11 +80,7 @@ export function normalizeError(tool: string, message: string): string {
  * Records a step and judges the run. The first detection answers `warn` (the runtime sends a
  * corrective message); a detection after a warning answers `stop`.
  */
-export function observeStep(
-  state: LoopDetectorState,
-  step: Omit<StepObservation, 'novel'>,
-  options: LoopDetectorOptions,
-): LoopVerdict {
+export function observeStep(state: LoopDetectorState, step: Omit<StepObservation, 'novel'>, options: LoopDetectorOptions): LoopVerdict {
   const seenText = (text: string) => state.observations.some((o) => o.text === text);
   const seenResult = (result: string) => state.observations.some((o) => o.calls.some((c) => c.result === result));
   const novel = (step.text !== '' && !seenText(step.text)) || step.calls.some((c) => !seenResult(c.result));
@@ -153,7 +149,12 @@ function repeat(observations: StepObservation[], options: LoopDetectorOptions): 
 
 function signature(o: StepObservation): string {
   if (o.calls.length === 1) return o.calls[0].key;
-  return o.calls.length ? o.calls.map((c) => c.key).sort().join('|') : `text:${o.text}`;
+  return o.calls.length
+    ? o.calls
+        .map((c) => c.key)
+        .sort()
+        .join('|')
+    : `text:${o.text}`;
 }
 
 function cycle(observations: StepObservation[], options: LoopDetectorOptions): LoopEvidence | undefined {

@@ -31,11 +31,7 @@ function providerAsModel(provider: Provider): Model {
  * a Provider (called directly; `modelName` is its own model name), or a model string (the
  * standard pipeline is built for it by `buildPipeline`).
  */
-export function resolveModel(
-  model: Model | Provider | string,
-  modelName: string | undefined,
-  buildPipeline: (modelString: string) => Model,
-): ResolvedModel {
+export function resolveModel(model: Model | Provider | string, modelName: string | undefined, buildPipeline: (modelString: string) => Model): ResolvedModel {
   if (typeof model === 'string') return { model: buildPipeline(model), modelName: model };
   if (isProvider(model)) return { model: providerAsModel(model), modelName: modelName ?? 'default' };
   if (!modelName) {

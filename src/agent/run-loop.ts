@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { SextantError, isSextantError, toSextantError } from '../errors.js';
-import { addUsage, textOf, type AssistantMessage, type Message, type ModelRequest, type ModelResponse, type ToolCall, type ToolMessage } from '../model/types.js';
+import {
+  addUsage,
+  textOf,
+  type AssistantMessage,
+  type Message,
+  type ModelRequest,
+  type ModelResponse,
+  type ToolCall,
+  type ToolMessage,
+} from '../model/types.js';
 import { countTokens, contextWindowOf } from '../model/tokens.js';
 import type { Model } from '../pipeline/middleware.js';
 import type { Check, CheckContext, CheckDocument, CheckFix, CheckRecord } from '../checks/types.js';
@@ -18,7 +27,18 @@ import { guardToolResult, type UntrustedContentOptions } from './untrusted.js';
 import { argsHash } from './approvals.js';
 import { NOOP_SPAN, decisionAttributes, startSpan, type Span } from './tracing.js';
 import { ATTR, EVENTS, OPERATIONS } from '../trace/attributes.js';
-import type { AgentEvent, ApprovalDecision, Limits, PendingApproval, RunResult, RunState, StepRecord, StopReason, ToolInjectionVerdict, ToolResultRecord } from './types.js';
+import type {
+  AgentEvent,
+  ApprovalDecision,
+  Limits,
+  PendingApproval,
+  RunResult,
+  RunState,
+  StepRecord,
+  StopReason,
+  ToolInjectionVerdict,
+  ToolResultRecord,
+} from './types.js';
 
 /** Everything about an agent the loop needs, resolved once at definition. */
 export interface AgentCore<Output> {
@@ -66,12 +86,15 @@ type AnswerOutcome = { kind: 'accept'; text: string; output: unknown } | { kind:
 const NOOP_LOGGER: ToolLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A tool's log lines become events of its span; without a tracer they go nowhere. */
-const spanLogger = (span: Span): ToolLogger => span === NOOP_SPAN ? NOOP_LOGGER : ({
-  debug: (message, data) => span.event('log', { level: 'debug', message, ...data }),
-  info: (message, data) => span.event('log', { level: 'info', message, ...data }),
-  warn: (message, data) => span.event('log', { level: 'warn', message, ...data }),
-  error: (message, data) => span.event('log', { level: 'error', message, ...data }),
-});
+const spanLogger = (span: Span): ToolLogger =>
+  span === NOOP_SPAN
+    ? NOOP_LOGGER
+    : {
+        debug: (message, data) => span.event('log', { level: 'debug', message, ...data }),
+        info: (message, data) => span.event('log', { level: 'info', message, ...data }),
+        warn: (message, data) => span.event('log', { level: 'warn', message, ...data }),
+        error: (message, data) => span.event('log', { level: 'error', message, ...data }),
+      };
 
 /** Runs (or resumes) a run from its state until it stops. Never throws for a run-level failure: the stop says it. */
 export async function executeRun<Output>(agent: AgentCore<Output>, state: RunState, options: ExecuteOptions): Promise<RunResult<Output>> {
@@ -89,7 +112,10 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
   const elapsedBefore = state.elapsedMs;
   const remainingMs = Math.max(0, limits.timeoutMs - elapsedBefore);
   const timer = setTimeout(
-    () => timeController.abort(new SextantError('TIMEOUT', `the run exceeded its time limit of ${limits.timeoutMs}ms`, { context: { limit: 'time', timeoutMs: limits.timeoutMs } })),
+    () =>
+      timeController.abort(
+        new SextantError('TIMEOUT', `the run exceeded its time limit of ${limits.timeoutMs}ms`, { context: { limit: 'time', timeoutMs: limits.timeoutMs } }),
+      ),
     remainingMs,
   );
   const runSpan = startSpan(agent.tracer, {
@@ -124,7 +150,8 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
   let budgetCache: number | undefined;
   const contextBudget = (): number => (budgetCache ??= computeBudget());
   const computeBudget = (): number => {
-    const window = agent.context.maxInputTokens ?? contextWindowOf(agent.modelName) - (agent.context.reserveOutputTokens ?? DEFAULTS.agent.context.reserveOutputTokens);
+    const window =
+      agent.context.maxInputTokens ?? contextWindowOf(agent.modelName) - (agent.context.reserveOutputTokens ?? DEFAULTS.agent.context.reserveOutputTokens);
     const fixed = systemMessages.reduce((n, m) => n + (m.content as string).length, 0) + (toolSpecs.length ? JSON.stringify(toolSpecs).length : 0);
     // The fixed part is counted in characters when short (an upper bound); tokenized only when it matters.
     return window - (fixed < window / 4 ? fixed : countTokens(JSON.stringify([systemMessages, toolSpecs]), agent.modelName));
@@ -137,10 +164,7 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
     const { messages, removed } = dropOldest(state.messages, budget, agent.modelName);
     if (removed.length === 0) return;
     if (agent.context.strategy === 'summarize') {
-      const response = await agent.model.generate(
-        { model: agent.modelName, messages: summaryPrompt(removed), metadata: requestMetadata() },
-        { signal },
-      );
+      const response = await agent.model.generate({ model: agent.modelName, messages: summaryPrompt(removed), metadata: requestMetadata() }, { signal });
       account(response);
       const summary: Message = { role: 'system', content: SUMMARY_PREFIX + textOf(response.message.content) };
       state.messages = dropOldest([summary, ...messages], budget, agent.modelName).messages;
@@ -281,7 +305,14 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
           }
           stepSpan.event(EVENTS.REASK, { [ATTR.EVENT_DETAIL]: `tool-call JSON repair for ${call.name}: ${parsed.message}` });
         }
-        settle(errorResult(call, parsed.raw, 'TOOL_INPUT_INVALID', `${parsed.message}. Call "${call.name}" again with arguments that are a valid JSON object matching its schema.`));
+        settle(
+          errorResult(
+            call,
+            parsed.raw,
+            'TOOL_INPUT_INVALID',
+            `${parsed.message}. Call "${call.name}" again with arguments that are a valid JSON object matching its schema.`,
+          ),
+        );
         continue;
       }
       const used = (state.toolCalls[call.name] ?? 0) + (stepCounts.get(call.name) ?? 0);
@@ -293,7 +324,12 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
       stepCounts.set(call.name, (stepCounts.get(call.name) ?? 0) + 1);
       if (pending.started.includes(call.id) && !tool.idempotent) {
         settle(
-          errorResult(call, parsed.input, 'TOOL_ERROR', `the call was interrupted by a restart and its outcome is unknown; it was not repeated because "${call.name}" is not idempotent. Check its effect before calling it again.`),
+          errorResult(
+            call,
+            parsed.input,
+            'TOOL_ERROR',
+            `the call was interrupted by a restart and its outcome is unknown; it was not repeated because "${call.name}" is not idempotent. Check its effect before calling it again.`,
+          ),
         );
         continue;
       }
@@ -311,9 +347,15 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
             context: { toolCallId: call.id, tool: call.name, approvedHash: decision.argsHash, actualHash: hash },
           });
         }
-        runSpan.event(EVENTS.APPROVAL, { [ATTR.TOOL_NAME]: call.name, [ATTR.TOOL_CALL_ID]: call.id, [ATTR.EVENT_DETAIL]: decision.approved ? 'approved' : 'rejected' });
+        runSpan.event(EVENTS.APPROVAL, {
+          [ATTR.TOOL_NAME]: call.name,
+          [ATTR.TOOL_CALL_ID]: call.id,
+          [ATTR.EVENT_DETAIL]: decision.approved ? 'approved' : 'rejected',
+        });
         if (!decision.approved) {
-          settle(errorResult(call, parsed.input, 'FORBIDDEN', `a human rejected this call${decision.reason ? `: ${decision.reason}` : ''}. Do not retry it as is.`));
+          settle(
+            errorResult(call, parsed.input, 'FORBIDDEN', `a human rejected this call${decision.reason ? `: ${decision.reason}` : ''}. Do not retry it as is.`),
+          );
           continue;
         }
       }
@@ -408,7 +450,12 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
           [ATTR.EVENT_DETAIL]: verdict.evidence.detail,
         });
         if (verdict.action === 'stop') {
-          return { reason: 'loop_detected', detail: `${verdict.evidence.pattern}: ${verdict.evidence.detail} (steps ${verdict.evidence.steps.join(', ')})`, loop: verdict.evidence, answerNow: true };
+          return {
+            reason: 'loop_detected',
+            detail: `${verdict.evidence.pattern}: ${verdict.evidence.detail} (steps ${verdict.evidence.steps.join(', ')})`,
+            loop: verdict.evidence,
+            answerNow: true,
+          };
         }
         state.messages.push({ role: 'user', content: correctiveMessage(verdict.evidence) });
         emit?.({ type: 'loop-warning', step, evidence: verdict.evidence });
@@ -432,7 +479,14 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
   });
 
   const recordCheck = (check: Check, verdict: CheckRecord['verdict'], action: CheckRecord['action'], began: number) => {
-    const record: CheckRecord = { check: check.name, stage: check.stage, verdict, action, attempt: state.reasks[check.name] ?? 0, durationMs: performance.now() - began };
+    const record: CheckRecord = {
+      check: check.name,
+      stage: check.stage,
+      verdict,
+      action,
+      attempt: state.reasks[check.name] ?? 0,
+      durationMs: performance.now() - began,
+    };
     state.checks.push(record);
     const span = startSpan(agent.tracer, {
       kind: 'check',
@@ -532,7 +586,10 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
           };
         }
         stepSpan.event(EVENTS.REASK, { [ATTR.EVENT_DETAIL]: `output repair: ${parsed.error}` });
-        state.messages.push({ role: 'user', content: `Your answer is not valid: ${parsed.error}\nAnswer again with only a JSON value that matches the required schema.` });
+        state.messages.push({
+          role: 'user',
+          content: `Your answer is not valid: ${parsed.error}\nAnswer again with only a JSON value that matches the required schema.`,
+        });
         return { kind: 'retry' };
       }
       output = parsed.value;
@@ -667,7 +724,10 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
     [ATTR.OUTPUT_TOKENS]: state.usage.outputTokens,
     [ATTR.COST_USD]: state.cost.totalUsd,
   });
-  runSpan.end(stop.reason === 'error' ? 'error' : stop.reason === 'timeout' || stop.reason === 'aborted' ? 'interrupted' : 'ok', stop.error ? { code: stop.error.code, message: stop.error.message } : undefined);
+  runSpan.end(
+    stop.reason === 'error' ? 'error' : stop.reason === 'timeout' || stop.reason === 'aborted' ? 'interrupted' : 'ok',
+    stop.error ? { code: stop.error.code, message: stop.error.message } : undefined,
+  );
   const result = runResult<Output>(state, stop, finalText, finalOutput);
   emit?.({ type: 'finish', result });
   return result;
@@ -821,7 +881,10 @@ export function parseOutput(schema: z.ZodType, text: string): { ok: true; value:
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    return { ok: false, error: `the answer does not match the schema: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` };
+    return {
+      ok: false,
+      error: `the answer does not match the schema: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    };
   }
   return { ok: true, value: parsed.data };
 }

@@ -64,7 +64,10 @@ export async function runTool(tool: Tool, call: ToolCall, input: unknown, option
         if (options.signal.aborted) return forwardAbort();
         options.signal.addEventListener('abort', forwardAbort, { once: true });
         timer = setTimeout(() => {
-          timedOut = new SextantError('TOOL_TIMEOUT', `tool "${tool.name}" timed out after ${timeoutMs}ms`, { retryable: true, context: { tool: tool.name, timeoutMs } });
+          timedOut = new SextantError('TOOL_TIMEOUT', `tool "${tool.name}" timed out after ${timeoutMs}ms`, {
+            retryable: true,
+            context: { tool: tool.name, timeoutMs },
+          });
           abortAttempt(timedOut);
           reject(timedOut);
         }, timeoutMs);
@@ -89,7 +92,16 @@ export async function runTool(tool: Tool, call: ToolCall, input: unknown, option
         }
       });
       const checked = validateOutput(tool, output);
-      return { toolCallId: call.id, name: tool.name, input, content: render(checked), output: checked, isError: false, attempts: attempt, durationMs: performance.now() - started };
+      return {
+        toolCallId: call.id,
+        name: tool.name,
+        input,
+        content: render(checked),
+        output: checked,
+        isError: false,
+        attempts: attempt,
+        durationMs: performance.now() - started,
+      };
     } catch (error) {
       if (options.signal.aborted) throw options.signal.reason ?? error;
       lastError = timedOut ?? toSextantError(error, 'TOOL_ERROR');

@@ -35,7 +35,11 @@ function toolsOffered(specs: ModelRequest['tools']): DecisionTool[] {
  * (`documents` may be a function, called only for an answer: a tool-call step then does not walk
  * the run's results).
  */
-export function decisionAttributes(request: ModelRequest, response: ModelResponse, documents: CheckDocument[] | (() => CheckDocument[])): Record<string, unknown> {
+export function decisionAttributes(
+  request: ModelRequest,
+  response: ModelResponse,
+  documents: CheckDocument[] | (() => CheckDocument[]),
+): Record<string, unknown> {
   const message = response.message;
   const tools = toolsOffered(request.tools);
   const calls = message.toolCalls ?? [];
@@ -47,7 +51,12 @@ export function decisionAttributes(request: ModelRequest, response: ModelRespons
     ? []
     : (typeof documents === 'function' ? documents() : documents).map((d) =>
         d.kind === 'retrieval'
-          ? { kind: 'document', id: d.id, title: String(d.metadata?.document ?? d.id), ...(typeof d.metadata?.score === 'number' ? { score: d.metadata.score } : {}) }
+          ? {
+              kind: 'document',
+              id: d.id,
+              title: String(d.metadata?.document ?? d.id),
+              ...(typeof d.metadata?.score === 'number' ? { score: d.metadata.score } : {}),
+            }
           : { kind: 'tool_result', id: d.id, title: String(d.metadata?.tool ?? '') },
       );
   return {

@@ -40,7 +40,12 @@ export function resolveUntrustedOptions(options: UntrustedContentOptions = {}): 
  */
 export function guardToolResult(result: ToolResultRecord, options: UntrustedContentOptions & { action: InjectionAction }): ToolResultRecord {
   const verdict = detectInjection(result.content, options);
-  const injection = { score: verdict.score, detected: verdict.injection, action: verdict.injection ? options.action : ('none' as const), findings: verdict.findings };
+  const injection = {
+    score: verdict.score,
+    detected: verdict.injection,
+    action: verdict.injection ? options.action : ('none' as const),
+    findings: verdict.findings,
+  };
   if (!verdict.injection || options.action === 'flag') return { ...result, injection };
   if (options.action === 'strip') return { ...result, content: stripInjection(result.content, options), injection };
   const categories = [...new Set(verdict.findings.map((f) => f.category))].join(', ');

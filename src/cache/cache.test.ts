@@ -50,7 +50,10 @@ async function pipeline(options: CacheOptions = {}, reply?: Parameters<typeof up
 
 const ask = (text: string, extra: Partial<ModelRequest> = {}): ModelRequest => ({
   model: 'openai:gpt-4o-mini',
-  messages: [{ role: 'system', content: 'You are a support agent.' }, { role: 'user', content: text }],
+  messages: [
+    { role: 'system', content: 'You are a support agent.' },
+    { role: 'user', content: text },
+  ],
   ...extra,
 });
 
@@ -96,7 +99,13 @@ describe('cache middleware', () => {
       ask('Why does shipping to Germany cost so much for 2 items?', { metadata: { tenant: 'acme' } }),
       ask('How much does shipping to Germany not cost for 2 items?', { metadata: { tenant: 'acme' } }),
       ask(base, { metadata: { tenant: 'globex' } }),
-      { ...ask(base, { metadata: { tenant: 'acme' } }), messages: [{ role: 'system', content: 'You are a pirate.' }, { role: 'user', content: base }] },
+      {
+        ...ask(base, { metadata: { tenant: 'acme' } }),
+        messages: [
+          { role: 'system', content: 'You are a pirate.' },
+          { role: 'user', content: base },
+        ],
+      },
       {
         ...ask(base, { metadata: { tenant: 'acme' } }),
         messages: [
@@ -129,7 +138,10 @@ describe('cache middleware', () => {
   });
 
   it('never caches errors, cut-off answers, or tool calls unless allowed', async () => {
-    const toolCall = { message: { role: 'assistant' as const, content: null, toolCalls: [{ id: 't1', name: 'lookup', arguments: '{}' }] }, finishReason: 'tool_calls' as const };
+    const toolCall = {
+      message: { role: 'assistant' as const, content: null, toolCalls: [{ id: 't1', name: 'lookup', arguments: '{}' }] },
+      finishReason: 'tool_calls' as const,
+    };
     const { model, up } = await pipeline({}, (_r, n) => (n === 1 ? toolCall : n === 2 ? { finishReason: 'length' } : {}));
     await model.generate(ask('Look up order 17'));
     expect((await model.generate(ask('Look up order 17'))).meta.cache).toBe('miss');

@@ -117,9 +117,17 @@ export async function createCache(options: CacheOptions = {}): Promise<Cache> {
     cacheToolCalls: options.cacheToolCalls ?? d.cacheToolCalls,
     annThreshold: options.annThreshold ?? d.annThreshold,
   };
-  for (const [name, value] of Object.entries({ threshold: settings.threshold, topK: settings.topK, ttlMs: settings.ttlMs, maxEntries: settings.maxEntries, maxBytes: settings.maxBytes })) {
+  for (const [name, value] of Object.entries({
+    threshold: settings.threshold,
+    topK: settings.topK,
+    ttlMs: settings.ttlMs,
+    maxEntries: settings.maxEntries,
+    maxBytes: settings.maxBytes,
+  })) {
     if (typeof value !== 'number' || !(value > 0) || (name === 'threshold' && value > 1)) {
-      throw new SextantError('CONFIG_INVALID', `cache.${name} must be a positive number${name === 'threshold' ? ' at most 1' : ''}, got ${String(value)}`, { context: { [name]: value } });
+      throw new SextantError('CONFIG_INVALID', `cache.${name} must be a positive number${name === 'threshold' ? ' at most 1' : ''}, got ${String(value)}`, {
+        context: { [name]: value },
+      });
     }
   }
   const { store, shared } = options;
@@ -221,13 +229,23 @@ export async function createCache(options: CacheOptions = {}): Promise<Cache> {
     if (!store || touched.size === 0) return;
     const used = [...touched].flatMap((id) => entries.get(id) ?? []);
     touched.clear();
-    writeBehind('hit count update', (db) => used.map((e) => db.updateTable('cache_entries').set({ hits: e.hits, last_used_at: e.lastUsedAt }).where('id', '=', e.id)));
+    writeBehind('hit count update', (db) =>
+      used.map((e) => db.updateTable('cache_entries').set({ hits: e.hits, last_used_at: e.lastUsedAt }).where('id', '=', e.id)),
+    );
   };
   const flushMs = options.metricsFlushMs ?? d.metricsFlushMs;
   const timer = store ? setInterval(() => void flush().catch(() => undefined), flushMs) : undefined;
   timer?.unref();
 
-  const hit = (status: 'hit' | 'semantic-hit', keys: CacheKeys, tenant: string, model: string, entry: { response: ModelResponse; latencyMs: number }, startedAt: number, extra: { similarity?: number; matchedText?: string } = {}): LookupResult => {
+  const hit = (
+    status: 'hit' | 'semantic-hit',
+    keys: CacheKeys,
+    tenant: string,
+    model: string,
+    entry: { response: ModelResponse; latencyMs: number },
+    startedAt: number,
+    extra: { similarity?: number; matchedText?: string } = {},
+  ): LookupResult => {
     const savedUsd = savedUsdOf(entry.response);
     const scope = { scopeKey: keys.scopeKey, tenant, model };
     metrics.add(scope, status === 'hit' ? 'exactHits' : 'semanticHits');
@@ -327,14 +345,17 @@ export async function createCache(options: CacheOptions = {}): Promise<Cache> {
       if (previous) remove([previous]);
       index(entry);
       writeBehind('insert', (db) => [db.insertInto('cache_entries').values(toRow(entry, embedder?.id))]);
-      if (shared) await shared.set(keys.exactKey, { response: stored, latencyMs: entry.latencyMs, scopeKey: keys.scopeKey, tags: entry.tags, createdAt }, ttlMs);
+      if (shared)
+        await shared.set(keys.exactKey, { response: stored, latencyMs: entry.latencyMs, scopeKey: keys.scopeKey, tags: entry.tags, createdAt }, ttlMs);
       evict();
       return true;
     },
 
     async invalidate(filter) {
       if (Object.values(filter).every((v) => v === undefined)) {
-        throw new SextantError('INVALID_REQUEST', 'cache.invalidate needs at least one of exactKey, tag, scopeKey, tenant, model, olderThanMs', { context: { filter } });
+        throw new SextantError('INVALID_REQUEST', 'cache.invalidate needs at least one of exactKey, tag, scopeKey, tenant, model, olderThanMs', {
+          context: { filter },
+        });
       }
       const cutoff = filter.olderThanMs === undefined ? undefined : now() - filter.olderThanMs;
       const victims = [...entries.values()].filter(

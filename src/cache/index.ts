@@ -9,7 +9,16 @@ export { dot, normalize, type Embedder, type EmbedOptions } from './embedder.js'
 export { createHashedEmbedder, type HashedEmbedderOptions } from './hashed-embedder.js';
 export { createOpenAIEmbedder, type OpenAIEmbedderOptions } from './openai-embedder.js';
 export { createExactIndex, createHnswIndex, createVectorIndex, type VectorIndex, type VectorMatch } from './vector-index.js';
-export { checkRules, createRuleVerifier, RULE_NAMES, type RuleName, type RuleVerifierOptions, type Verdict, type Verifier, type VerifyInput } from './verifier.js';
+export {
+  checkRules,
+  createRuleVerifier,
+  RULE_NAMES,
+  type RuleName,
+  type RuleVerifierOptions,
+  type Verdict,
+  type Verifier,
+  type VerifyInput,
+} from './verifier.js';
 export { createLlmVerifier, type LlmVerifierOptions } from './llm-verifier.js';
 export { createRedisExactCache, type RedisExactCacheOptions } from './redis-exact.js';
 export type { CacheEntry, SharedAnswer, SharedExactCache } from './entry.js';

@@ -51,7 +51,18 @@ export function createMetrics() {
         const add = (c: Counter) => sql<number>`cache_metrics.${sql.ref(COLUMNS[c])} + ${m[c]}`;
         return store.db
           .insertInto('cache_metrics')
-          .values({ scope_key: m.scopeKey, tenant: m.tenant, model: m.model, exact_hits: m.exactHits, semantic_hits: m.semanticHits, misses: m.misses, verifier_rejections: m.verifierRejections, saved_usd: m.savedUsd, saved_ms: m.savedMs, updated_at: now })
+          .values({
+            scope_key: m.scopeKey,
+            tenant: m.tenant,
+            model: m.model,
+            exact_hits: m.exactHits,
+            semantic_hits: m.semanticHits,
+            misses: m.misses,
+            verifier_rejections: m.verifierRejections,
+            saved_usd: m.savedUsd,
+            saved_ms: m.savedMs,
+            updated_at: now,
+          })
           .onConflict((oc) =>
             oc.column('scope_key').doUpdateSet({
               exact_hits: add('exactHits'),

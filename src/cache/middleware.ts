@@ -52,7 +52,9 @@ export function cacheMiddleware(cache: Cache): Middleware {
     async *stream(request: ModelRequest, context, next): AsyncIterable<StreamEvent> {
       if (context.controls.cacheBypass) {
         for await (const event of next(request, context)) {
-          yield event.type === 'finish' ? { ...event, response: { ...event.response, meta: Object.assign({}, event.response.meta, { cache: 'bypass' }) } } : event;
+          yield event.type === 'finish'
+            ? { ...event, response: { ...event.response, meta: Object.assign({}, event.response.meta, { cache: 'bypass' }) } }
+            : event;
         }
         return;
       }

@@ -27,7 +27,9 @@ beforeAll(async () => {
         embedding: Array.from({ length: dims }, (_, i) => [...text].filter((ch) => ch.charCodeAt(0) % dims === i).length + 0.5),
       }));
       // Out of order on purpose: clients must sort by index.
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: data.reverse(), model: json.model, usage: { prompt_tokens: 1, total_tokens: 1 } }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ object: 'list', data: data.reverse(), model: json.model, usage: { prompt_tokens: 1, total_tokens: 1 } }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -51,6 +53,8 @@ describe('OpenAI-compatible embedder', () => {
   it('turns upstream errors and malformed answers into typed errors', async () => {
     await expect(createOpenAIEmbedder({ baseUrl, model: 'broken', dimensions: 4 }).embed(['x'])).rejects.toMatchObject({ code: 'UPSTREAM_ERROR', status: 500 });
     await expect(createOpenAIEmbedder({ baseUrl, model: 'wrong-dims', dimensions: 4 }).embed(['x'])).rejects.toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE' });
-    await expect(createOpenAIEmbedder({ baseUrl: 'http://127.0.0.1:1/v1', model: 'm', dimensions: 4 }).embed(['x'])).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+    await expect(createOpenAIEmbedder({ baseUrl: 'http://127.0.0.1:1/v1', model: 'm', dimensions: 4 }).embed(['x'])).rejects.toMatchObject({
+      code: 'NETWORK_ERROR',
+    });
   });
 });

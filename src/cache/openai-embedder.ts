@@ -20,7 +20,12 @@ export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Embedder {
   const url = `${options.baseUrl.replace(/\/+$/, '')}/embeddings`;
   const batchSize = options.batchSize ?? 64;
   const fail = (message: string, extra: Record<string, unknown> = {}, status?: number, cause?: unknown) =>
-    new SextantError(status === undefined ? 'UPSTREAM_BAD_RESPONSE' : 'UPSTREAM_ERROR', message, { status, cause, retryable: status === undefined || status === 429 || status >= 500, context: { url, model: options.model, ...extra } });
+    new SextantError(status === undefined ? 'UPSTREAM_BAD_RESPONSE' : 'UPSTREAM_ERROR', message, {
+      status,
+      cause,
+      retryable: status === undefined || status === 429 || status >= 500,
+      context: { url, model: options.model, ...extra },
+    });
 
   const embedBatch = async (input: string[], signal?: AbortSignal): Promise<Float32Array[]> => {
     let res: Response;
@@ -44,12 +49,15 @@ export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Embedder {
       throw fail(`Embeddings endpoint sent invalid JSON: ${text.slice(0, 100)}`, {}, undefined, error);
     }
     const data = body.data;
-    if (!Array.isArray(data) || data.length !== input.length) throw fail(`Expected ${input.length} embeddings, got ${Array.isArray(data) ? data.length : 'none'}`);
+    if (!Array.isArray(data) || data.length !== input.length)
+      throw fail(`Expected ${input.length} embeddings, got ${Array.isArray(data) ? data.length : 'none'}`);
     const ordered = [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
     return ordered.map((item) => {
       const e = item.embedding;
       if (!Array.isArray(e) || e.length !== options.dimensions || !e.every((x) => typeof x === 'number')) {
-        throw fail(`Expected an embedding of ${options.dimensions} numbers, got ${Array.isArray(e) ? `${e.length} items` : typeof e}`, { got: Array.isArray(e) ? e.length : typeof e });
+        throw fail(`Expected an embedding of ${options.dimensions} numbers, got ${Array.isArray(e) ? `${e.length} items` : typeof e}`, {
+          got: Array.isArray(e) ? e.length : typeof e,
+        });
       }
       return normalize(Float32Array.from(e as number[]));
     });

@@ -94,7 +94,13 @@ export function createHnswIndex(options: { dimensions: number; capacity?: number
   const { HierarchicalNSW } = require('hnswlib-node') as { HierarchicalNSW: new (space: string, dim: number) => HnswLike };
   const settings = DEFAULTS.cache.hnsw;
   const index = new HierarchicalNSW('ip', options.dimensions);
-  index.initIndex({ maxElements: Math.max(options.capacity ?? 1024, 16), m: settings.m, efConstruction: settings.efConstruction, randomSeed: 42, allowReplaceDeleted: true });
+  index.initIndex({
+    maxElements: Math.max(options.capacity ?? 1024, 16),
+    m: settings.m,
+    efConstruction: settings.efConstruction,
+    randomSeed: 42,
+    allowReplaceDeleted: true,
+  });
   index.setEf(settings.efSearch);
   const live = new Set<number>();
   return {

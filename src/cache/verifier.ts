@@ -30,16 +30,66 @@ export interface Verifier {
 export type RuleName = 'numbers' | 'entities' | 'negation' | 'intent' | 'person' | 'content' | 'order';
 export const RULE_NAMES: readonly RuleName[] = ['numbers', 'entities', 'negation', 'intent', 'person', 'content', 'order'];
 
-const NEGATIONS = new Set(['not', 'no', 'never', 'none', 'nobody', 'nothing', 'neither', 'nor', 'without', 'cannot', 'cant', 'dont', 'doesnt', 'didnt', 'isnt', 'arent', 'wasnt', 'werent', 'wont', 'wouldnt', 'shouldnt', 'couldnt', 'havent', 'hasnt', 'hadnt', 'aint']);
+const NEGATIONS = new Set([
+  'not',
+  'no',
+  'never',
+  'none',
+  'nobody',
+  'nothing',
+  'neither',
+  'nor',
+  'without',
+  'cannot',
+  'cant',
+  'dont',
+  'doesnt',
+  'didnt',
+  'isnt',
+  'arent',
+  'wasnt',
+  'werent',
+  'wont',
+  'wouldnt',
+  'shouldnt',
+  'couldnt',
+  'havent',
+  'hasnt',
+  'hadnt',
+  'aint',
+]);
 
 function verifierWords(text: string): string[] {
   return words(text).flatMap((w) => CONTRACTIONS[w] ?? [w]);
 }
 
 const NUMBER_WORDS: Record<string, string> = {
-  zero: '0', one: '1', two: '2', three: '3', four: '4', five: '5', six: '6', seven: '7', eight: '8', nine: '9', ten: '10',
-  eleven: '11', twelve: '12', twenty: '20', thirty: '30', forty: '40', fifty: '50', hundred: '100', thousand: '1000', million: '1000000', billion: '1000000000',
-  first: '1', second: '2', third: '3', fourth: '4', fifth: '5',
+  zero: '0',
+  one: '1',
+  two: '2',
+  three: '3',
+  four: '4',
+  five: '5',
+  six: '6',
+  seven: '7',
+  eight: '8',
+  nine: '9',
+  ten: '10',
+  eleven: '11',
+  twelve: '12',
+  twenty: '20',
+  thirty: '30',
+  forty: '40',
+  fifty: '50',
+  hundred: '100',
+  thousand: '1000',
+  million: '1000000',
+  billion: '1000000000',
+  first: '1',
+  second: '2',
+  third: '3',
+  fourth: '4',
+  fifth: '5',
 };
 
 /** Numbers as values: "1,000" = "1000", "1980's" = "1980s" = "1980", "two" = "2". */
@@ -56,7 +106,12 @@ function numbersOf(text: string): Set<string> {
  */
 function entitiesOf(text: string, paraphrases: boolean): Set<string> {
   const out = new Set<string>();
-  const tokens = text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/['’`]s\b/g, '').match(/[\p{L}\p{N}][\p{L}\p{N}'’.-]*|[.?!:;"(]/gu) ?? [];
+  const tokens =
+    text
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .replace(/['’`]s\b/g, '')
+      .match(/[\p{L}\p{N}][\p{L}\p{N}'’.-]*|[.?!:;"(]/gu) ?? [];
   let sentenceStart = true;
   for (const t of tokens) {
     if (/^[.?!:;"(]$/.test(t)) {
@@ -95,11 +150,30 @@ function intentOf(text: string): string {
 
 /** Whose situation the question is about: "How do I..." and "How do you..." get different answers. */
 const PERSONS: Record<string, string> = {
-  i: 'i', me: 'i', my: 'i', mine: 'i', myself: 'i',
-  we: 'we', us: 'we', our: 'we', ours: 'we',
-  you: 'you', your: 'you', yours: 'you', yourself: 'you',
-  he: 'he', him: 'he', his: 'he', she: 'he', her: 'he', they: 'they', them: 'they', their: 'they',
-  someone: 'someone', somebody: 'someone', someones: 'someone',
+  i: 'i',
+  me: 'i',
+  my: 'i',
+  mine: 'i',
+  myself: 'i',
+  we: 'we',
+  us: 'we',
+  our: 'we',
+  ours: 'we',
+  you: 'you',
+  your: 'you',
+  yours: 'you',
+  yourself: 'you',
+  he: 'he',
+  him: 'he',
+  his: 'he',
+  she: 'he',
+  her: 'he',
+  they: 'they',
+  them: 'they',
+  their: 'they',
+  someone: 'someone',
+  somebody: 'someone',
+  someones: 'someone',
 };
 
 function personsOf(tokens: string[]): Set<string> {
@@ -110,7 +184,50 @@ function personsOf(tokens: string[]): Set<string> {
  * Words that change what is asked although common: order in time, comparison, quantity.
  * Stop words for the embedder, content words for the verifier.
  */
-const MEANINGFUL_STOP_WORDS = new Set(['after', 'before', 'over', 'more', 'most', 'some', 'all', 'every', 'each', 'any', 'many', 'much', 'if', 'was', 'were', 'did', 'will', 'should', 'would', 'could', 'can', 'must', 'may', 'might', 'being', 'with', 'without', 'in', 'on', 'from', 'to', 'for', 'by', 'into', 'about', 'than', 'be', 'been', 'this', 'that', 'these', 'those']);
+const MEANINGFUL_STOP_WORDS = new Set([
+  'after',
+  'before',
+  'over',
+  'more',
+  'most',
+  'some',
+  'all',
+  'every',
+  'each',
+  'any',
+  'many',
+  'much',
+  'if',
+  'was',
+  'were',
+  'did',
+  'will',
+  'should',
+  'would',
+  'could',
+  'can',
+  'must',
+  'may',
+  'might',
+  'being',
+  'with',
+  'without',
+  'in',
+  'on',
+  'from',
+  'to',
+  'for',
+  'by',
+  'into',
+  'about',
+  'than',
+  'be',
+  'been',
+  'this',
+  'that',
+  'these',
+  'those',
+]);
 
 /**
  * Content words (not stop words, not negations), stemmed, with their counts ("computer
@@ -200,7 +317,14 @@ export interface RuleVerifierOptions {
 function viewOf(text: string, paraphrases: boolean) {
   const tokens = verifierWords(text);
   if (!paraphrases) {
-    return { tokens, stems: new Set(tokens.map(stem)), intentText: text, persons: tokens, content: contentOf(text, tokens), ordered: tokens.filter((w) => !STOP_WORDS.has(w)).map(stem) };
+    return {
+      tokens,
+      stems: new Set(tokens.map(stem)),
+      intentText: text,
+      persons: tokens,
+      content: contentOf(text, tokens),
+      ordered: tokens.filter((w) => !STOP_WORDS.has(w)).map(stem),
+    };
   }
   const canonical = canonicalWords(text);
   const content = new Map<string, number>();

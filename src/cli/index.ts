@@ -4,7 +4,7 @@ import { commands } from './commands/index.js';
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return ['Usage: sextant <command> [options]', '', 'Commands:', ...lines, '', 'Run `sextant <command> --help` for a command\'s options.'].join('\n');
+  return ['Usage: sextant <command> [options]', '', 'Commands:', ...lines, '', "Run `sextant <command> --help` for a command's options."].join('\n');
 }
 
 /** Runs the CLI and returns the process exit code. */

@@ -37,7 +37,8 @@ export async function loadAgentModule(path: string): Promise<AgentModule> {
   }
   // tsx may wrap a CommonJS-shaped default once more.
   let exported = mod.agent ?? mod.default;
-  if (exported && typeof exported === 'object' && !isAgent(exported) && !isAgentOptions(exported) && 'default' in exported) exported = (exported as Record<string, unknown>).default;
+  if (exported && typeof exported === 'object' && !isAgent(exported) && !isAgentOptions(exported) && 'default' in exported)
+    exported = (exported as Record<string, unknown>).default;
   if (typeof exported === 'function') exported = await (exported as () => unknown)();
   let agent: Agent<unknown>;
   let options: AgentOptions<unknown> | undefined;
@@ -46,7 +47,9 @@ export async function loadAgentModule(path: string): Promise<AgentModule> {
     options = exported;
     agent = defineAgent(exported);
   } else {
-    throw new SextantError('CONFIG_INVALID', `agent module ${path} must export (as default or \`agent\`) an Agent or the options of one`, { context: { path, exports: Object.keys(mod) } });
+    throw new SextantError('CONFIG_INVALID', `agent module ${path} must export (as default or \`agent\`) an Agent or the options of one`, {
+      context: { path, exports: Object.keys(mod) },
+    });
   }
   const checks = (mod.checks ?? {}) as Record<string, Check>;
   const judge = mod.judge as AgentModule['judge'];

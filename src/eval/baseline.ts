@@ -45,7 +45,10 @@ export async function loadBaseline(path: string): Promise<EvalBaseline> {
     throw new SextantError('CONFIG_INVALID', `cannot read eval baseline ${path}: ${(error as Error).message}`, { context: { path }, cause: error });
   }
   const parsed = Baseline.safeParse(data);
-  if (!parsed.success) throw new SextantError('CONFIG_INVALID', `${path} is not an eval report: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`, { context: { path } });
+  if (!parsed.success)
+    throw new SextantError('CONFIG_INVALID', `${path} is not an eval report: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`, {
+      context: { path },
+    });
   return parsed.data;
 }
 
@@ -59,8 +62,10 @@ export function compareWithBaseline(report: EvalReport, baseline: EvalBaseline, 
   const reasons: string[] = [];
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const { summary } = report;
-  if (summary.passAt1 < baseline.summary.passAt1 - tol.passRate) reasons.push(`pass@1 fell from ${pct(baseline.summary.passAt1)} to ${pct(summary.passAt1)} (tolerance ${pct(tol.passRate)})`);
-  if (summary.passHatK < baseline.summary.passHatK - tol.passRate) reasons.push(`pass^k fell from ${pct(baseline.summary.passHatK)} to ${pct(summary.passHatK)} (tolerance ${pct(tol.passRate)})`);
+  if (summary.passAt1 < baseline.summary.passAt1 - tol.passRate)
+    reasons.push(`pass@1 fell from ${pct(baseline.summary.passAt1)} to ${pct(summary.passAt1)} (tolerance ${pct(tol.passRate)})`);
+  if (summary.passHatK < baseline.summary.passHatK - tol.passRate)
+    reasons.push(`pass^k fell from ${pct(baseline.summary.passHatK)} to ${pct(summary.passHatK)} (tolerance ${pct(tol.passRate)})`);
   const baseCost = baseline.summary.meanCostPerTrialUsd;
   if (baseCost > 0 && summary.meanCostPerTrialUsd > baseCost * (1 + tol.cost)) {
     reasons.push(`mean cost per trial rose from $${baseCost.toFixed(6)} to $${summary.meanCostPerTrialUsd.toFixed(6)} (tolerance +${pct(tol.cost)})`);

@@ -28,7 +28,11 @@ export function checkExpectations(result: RunResult<unknown>, expect: EvalExpect
   const text = normalize(result.text);
   const out: Assertion[] = [];
   const wanted = expect.stopReason ?? 'completed';
-  out.push({ name: 'stopReason', pass: result.stopReason === wanted, reason: `stopped with ${result.stopReason}${result.stopReason === wanted ? '' : ` (${result.stopDetail}), expected ${wanted}`}` });
+  out.push({
+    name: 'stopReason',
+    pass: result.stopReason === wanted,
+    reason: `stopped with ${result.stopReason}${result.stopReason === wanted ? '' : ` (${result.stopDetail}), expected ${wanted}`}`,
+  });
   for (const fact of expect.contains ?? []) {
     const pass = text.includes(normalize(fact));
     out.push({ name: `contains "${fact}"`, pass, reason: pass ? 'stated' : `the answer does not state "${fact}"` });
@@ -48,7 +52,8 @@ export function checkExpectations(result: RunResult<unknown>, expect: EvalExpect
   }
   if (expect.toolsCalled) {
     const called = new Set(result.steps.flatMap((s) => s.toolResults.map((r) => r.name)));
-    for (const tool of expect.toolsCalled) out.push({ name: `called ${tool}`, pass: called.has(tool), reason: called.has(tool) ? 'called' : `${tool} was not called` });
+    for (const tool of expect.toolsCalled)
+      out.push({ name: `called ${tool}`, pass: called.has(tool), reason: called.has(tool) ? 'called' : `${tool} was not called` });
   }
   if (expect.maxCostUsd !== undefined) {
     const pass = result.cost.totalUsd <= expect.maxCostUsd;
@@ -77,7 +82,11 @@ export function resolveCheck(ref: EvalCheckRef, module: AgentModule): Check {
   if (own) return own;
   const make = BUILT_IN[name];
   if (!make) {
-    throw new SextantError('CONFIG_INVALID', `unknown check "${name}": export it from the agent module's \`checks\`, or use one of ${Object.keys(BUILT_IN).join(', ')}`, { context: { check: name } });
+    throw new SextantError(
+      'CONFIG_INVALID',
+      `unknown check "${name}": export it from the agent module's \`checks\`, or use one of ${Object.keys(BUILT_IN).join(', ')}`,
+      { context: { check: name } },
+    );
   }
   return make(options);
 }
@@ -111,7 +120,8 @@ function passagesOf(tool: Tool | undefined, output: unknown): ToolDocument[] | u
 }
 
 const noJudge: Model = {
-  generate: () => Promise.reject(new SextantError('CONFIG_INVALID', 'this check needs a judge model: export `judge` ({ model, modelName }) from the agent module')),
+  generate: () =>
+    Promise.reject(new SextantError('CONFIG_INVALID', 'this check needs a judge model: export `judge` ({ model, modelName }) from the agent module')),
   stream: () => {
     throw new SextantError('CONFIG_INVALID', 'no judge model');
   },

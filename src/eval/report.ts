@@ -50,7 +50,10 @@ export interface EvalReport {
   cases: EvalCaseReport[];
 }
 
-const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!).replace(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD]/g, '');
+const xml = (s: string) =>
+  s
+    .replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!)
+    .replace(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD]/g, '');
 
 /** JUnit XML: one testcase per trial, so CI shows flaky cases as partly failing. */
 export function toJUnitXml(report: EvalReport): string {

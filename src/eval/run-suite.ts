@@ -72,7 +72,10 @@ export async function runSuite(options: RunSuiteOptions): Promise<EvalReport> {
     })),
   );
   if (plans.some((p) => p.recording) && !module.options) {
-    throw new SextantError('CONFIG_INVALID', `replay cases need the agent module ${suite.agentPath} to export the agent's options (what it passes to defineAgent), not a built agent`);
+    throw new SextantError(
+      'CONFIG_INVALID',
+      `replay cases need the agent module ${suite.agentPath} to export the agent's options (what it passes to defineAgent), not a built agent`,
+    );
   }
 
   const jobs = plans.flatMap((plan, caseIndex) => Array.from({ length: plan.repeats }, (_, trial) => ({ plan, caseIndex, trial: trial + 1 })));
@@ -90,7 +93,11 @@ export async function runSuite(options: RunSuiteOptions): Promise<EvalReport> {
       if (plan.recording) {
         const replay = await replayRun({ recording: plan.recording, agent: module.options! });
         result = replay.result;
-        assertions.push({ name: 'replay matches the recording', pass: replay.matched, reason: replay.divergence ? `step ${replay.divergence.step}: ${replay.divergence.detail}` : 'same steps' });
+        assertions.push({
+          name: 'replay matches the recording',
+          pass: replay.matched,
+          reason: replay.divergence ? `step ${replay.divergence.step}: ${replay.divergence.detail}` : 'same steps',
+        });
       } else {
         result = await module.agent.run(plan.case.input as never, { signal, metadata: { tags: ['eval', suite.name] } });
       }
@@ -146,7 +153,10 @@ export async function runSuite(options: RunSuiteOptions): Promise<EvalReport> {
       passAt1: passAt1(successes, list.length),
       passHatK: passHatK(successes, list.length, list.length),
       costUsd: list.reduce((sum, t) => sum + t.costUsd, 0),
-      latencyP50Ms: percentile(list.map((t) => t.latencyMs), 50),
+      latencyP50Ms: percentile(
+        list.map((t) => t.latencyMs),
+        50,
+      ),
     };
   });
   const all = cases.flatMap((c) => c.trials);
@@ -163,8 +173,14 @@ export async function runSuite(options: RunSuiteOptions): Promise<EvalReport> {
       passHatK: mean(cases.map((c) => c.passHatK)),
       costUsd,
       meanCostPerTrialUsd: all.length ? costUsd / all.length : 0,
-      latencyP50Ms: percentile(all.map((t) => t.latencyMs), 50),
-      latencyP95Ms: percentile(all.map((t) => t.latencyMs), 95),
+      latencyP50Ms: percentile(
+        all.map((t) => t.latencyMs),
+        50,
+      ),
+      latencyP95Ms: percentile(
+        all.map((t) => t.latencyMs),
+        95,
+      ),
       durationMs: performance.now() - began,
     },
     cases,

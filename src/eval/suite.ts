@@ -77,7 +77,8 @@ export function parseSuite(data: unknown, path: string): EvalSuite {
   }
   const names = new Set<string>();
   for (const c of parsed.data.cases) {
-    if (names.has(c.name)) throw new SextantError('CONFIG_INVALID', `invalid eval suite ${path}: two cases are named "${c.name}"`, { context: { path, case: c.name } });
+    if (names.has(c.name))
+      throw new SextantError('CONFIG_INVALID', `invalid eval suite ${path}: two cases are named "${c.name}"`, { context: { path, case: c.name } });
     names.add(c.name);
   }
   const base = dirname(path);
@@ -103,7 +104,10 @@ export async function loadSuite(path: string): Promise<EvalSuite> {
   try {
     data = parseYaml(text);
   } catch (error) {
-    throw new SextantError('CONFIG_INVALID', `eval suite ${absolute} is not valid YAML: ${(error as Error).message}`, { context: { path: absolute }, cause: error });
+    throw new SextantError('CONFIG_INVALID', `eval suite ${absolute} is not valid YAML: ${(error as Error).message}`, {
+      context: { path: absolute },
+      cause: error,
+    });
   }
   return parseSuite(data, absolute);
 }

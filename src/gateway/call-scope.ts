@@ -86,7 +86,12 @@ export function admitRequest(scope: CallScope, request: ModelRequest, route: 'ch
   const { request: checked, warning } = options.sessions.observe({ session: scope.session, tenant: scope.identity?.tenant, request: withMetadata });
   if (warning) {
     scope.loopWarning = warning;
-    scope.span?.event(EVENTS.LOOP, { [ATTR.LOOP_PATTERN]: warning.pattern, [ATTR.LOOP_STEPS]: warning.steps, [ATTR.LOOP_ACTION]: 'warn', [ATTR.EVENT_DETAIL]: warning.detail });
+    scope.span?.event(EVENTS.LOOP, {
+      [ATTR.LOOP_PATTERN]: warning.pattern,
+      [ATTR.LOOP_STEPS]: warning.steps,
+      [ATTR.LOOP_ACTION]: 'warn',
+      [ATTR.EVENT_DETAIL]: warning.detail,
+    });
   }
   return checked;
 }

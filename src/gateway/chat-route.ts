@@ -117,7 +117,15 @@ function sseSource(options: StreamResponseOptions, iterator: AsyncIterator<Strea
         if (firstTokenMs === undefined && event.type !== 'start') firstTokenMs = performance.now() - started;
         if (event.type !== 'finish') return encoder.encode(event).join('');
         const stats = resultHeaders(event.response, performance.now() - started, scope.span?.traceId);
-        const trailer = { sextant: { cache: stats[HEADERS.CACHE], cost_usd: stats[HEADERS.COST], overhead_ms: stats[HEADERS.OVERHEAD], target: stats[HEADERS.TARGET], trace_id: stats[HEADERS.TRACE_ID] } };
+        const trailer = {
+          sextant: {
+            cache: stats[HEADERS.CACHE],
+            cost_usd: stats[HEADERS.COST],
+            overhead_ms: stats[HEADERS.OVERHEAD],
+            target: stats[HEADERS.TARGET],
+            trace_id: stats[HEADERS.TRACE_ID],
+          },
+        };
         span.finish(request, event.response, firstTokenMs);
         scope.span?.set({ [ATTR.CACHE_STATUS]: stats[HEADERS.CACHE] });
         doneSent = true;

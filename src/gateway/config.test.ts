@@ -59,7 +59,9 @@ models:
   });
 
   it('lists every problem with its path', () => {
-    const error = thrown(() => parseGatewayConfig({ server: { port: 'eighty' }, models: { fast: { targets: [] } }, providers: { openai: { baseURL: 'not a url' } } }));
+    const error = thrown(() =>
+      parseGatewayConfig({ server: { port: 'eighty' }, models: { fast: { targets: [] } }, providers: { openai: { baseURL: 'not a url' } } }),
+    );
     expect(error.message).toMatch(/server\.port/);
     expect(error.message).toMatch(/providers\.openai\.baseURL/);
     expect(error.message).toMatch(/models\.fast/);
@@ -91,12 +93,28 @@ models:
 describe('route table', () => {
   const config = parseGatewayConfig({
     providers: { a: {}, b: {} },
-    models: { mix: { targets: [{ model: 'a:m1', weight: 1 }, { model: 'b:m2', weight: 3 }], fallbacks: ['a:m3'] } },
+    models: {
+      mix: {
+        targets: [
+          { model: 'a:m1', weight: 1 },
+          { model: 'b:m2', weight: 3 },
+        ],
+        fallbacks: ['a:m3'],
+      },
+    },
   });
 
   it('puts the weighted pick first, the other targets next, then the fallbacks', () => {
-    expect(createRouteTable({ config, random: () => 0.1 }).resolve('mix').targets.map((t) => t.model)).toEqual(['a:m1', 'b:m2', 'a:m3']);
-    expect(createRouteTable({ config, random: () => 0.5 }).resolve('mix').targets.map((t) => t.model)).toEqual(['b:m2', 'a:m1', 'a:m3']);
+    expect(
+      createRouteTable({ config, random: () => 0.1 })
+        .resolve('mix')
+        .targets.map((t) => t.model),
+    ).toEqual(['a:m1', 'b:m2', 'a:m3']);
+    expect(
+      createRouteTable({ config, random: () => 0.5 })
+        .resolve('mix')
+        .targets.map((t) => t.model),
+    ).toEqual(['b:m2', 'a:m1', 'a:m3']);
   });
 
   it('splits traffic by weight', () => {

@@ -130,7 +130,10 @@ export function parseGatewayConfig(input: unknown, source = 'configuration'): Ga
   const result = gatewayConfigSchema.safeParse(input ?? {});
   if (!result.success) {
     const problems = result.error.issues.map((i) => `  - ${i.path.join('.') || '(top level)'}: ${i.message}`);
-    throw configError(`Invalid ${source}:\n${problems.join('\n')}`, { source, issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+    throw configError(`Invalid ${source}:\n${problems.join('\n')}`, {
+      source,
+      issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
   }
   const config = result.data;
   const timeouts = new Map<string, number>();
@@ -138,12 +141,18 @@ export function parseGatewayConfig(input: unknown, source = 'configuration'): Ga
     for (const target of [...route.targets, ...route.fallbacks]) {
       const other = timeouts.get(target.model);
       if (target.timeoutMs !== undefined && other !== undefined && other !== target.timeoutMs) {
-        throw configError(`Invalid ${source}: target "${target.model}" has two timeouts (${other} and ${target.timeoutMs} ms); a target's timeout is per target, give it once`, { alias, target: target.model });
+        throw configError(
+          `Invalid ${source}: target "${target.model}" has two timeouts (${other} and ${target.timeoutMs} ms); a target's timeout is per target, give it once`,
+          { alias, target: target.model },
+        );
       }
       if (target.timeoutMs !== undefined) timeouts.set(target.model, target.timeoutMs);
       const provider = target.model.slice(0, target.model.indexOf(':'));
       if (!config.providers[provider]) {
-        throw configError(`Invalid ${source}: models.${alias} targets "${target.model}" but no provider "${provider}" is configured (known: ${Object.keys(config.providers).join(', ') || 'none'})`, { alias, provider });
+        throw configError(
+          `Invalid ${source}: models.${alias} targets "${target.model}" but no provider "${provider}" is configured (known: ${Object.keys(config.providers).join(', ') || 'none'})`,
+          { alias, provider },
+        );
       }
     }
   }
@@ -197,11 +206,21 @@ const VENDOR_PREFIXES = {
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const providers: Record<string, z.input<typeof providerSchema>> = { scripted: { type: 'scripted', models: ['scripted'] } };
   if (env.OPENAI_API_KEY) {
-    providers.openai = { type: 'openai', apiKey: env.OPENAI_API_KEY, modelPrefixes: VENDOR_PREFIXES.openai, models: ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'] };
+    providers.openai = {
+      type: 'openai',
+      apiKey: env.OPENAI_API_KEY,
+      modelPrefixes: VENDOR_PREFIXES.openai,
+      models: ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'],
+    };
     if (env.OPENAI_BASE_URL) providers.openai.baseURL = env.OPENAI_BASE_URL;
   }
   if (env.ANTHROPIC_API_KEY) {
-    providers.anthropic = { type: 'anthropic', apiKey: env.ANTHROPIC_API_KEY, modelPrefixes: VENDOR_PREFIXES.anthropic, models: ['claude-3-5-haiku-latest', 'claude-sonnet-4-0'] };
+    providers.anthropic = {
+      type: 'anthropic',
+      apiKey: env.ANTHROPIC_API_KEY,
+      modelPrefixes: VENDOR_PREFIXES.anthropic,
+      models: ['claude-3-5-haiku-latest', 'claude-sonnet-4-0'],
+    };
     if (env.ANTHROPIC_BASE_URL) providers.anthropic.baseURL = env.ANTHROPIC_BASE_URL;
   }
   return applyEnvOverrides(parseGatewayConfig({ providers }, 'environment configuration'), env);

@@ -41,7 +41,8 @@ function guard(options: DashboardApiOptions) {
     const authorization = c.req.header('authorization');
     if (!authorization && !options.adminKeyConfigured && LOOPBACK.test(remoteAddress(c) ?? '')) return next();
     const identity = await options.keys.authenticate(authorization);
-    if (!identity.scopes.includes('admin')) throw new SextantError('FORBIDDEN', 'The dashboard needs a key with the admin scope', { context: { keyId: identity.keyId } });
+    if (!identity.scopes.includes('admin'))
+      throw new SextantError('FORBIDDEN', 'The dashboard needs a key with the admin scope', { context: { keyId: identity.keyId } });
     return next();
   };
 }
@@ -50,7 +51,8 @@ function intQuery(c: Context, name: string, fallback: number): number {
   const raw = c.req.query(name);
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new SextantError('INVALID_REQUEST', `Query parameter "${name}" must be a non-negative integer`, { context: { param: name } });
+  if (!Number.isInteger(value) || value < 0)
+    throw new SextantError('INVALID_REQUEST', `Query parameter "${name}" must be a non-negative integer`, { context: { param: name } });
   return value;
 }
 
@@ -108,7 +110,13 @@ export function mountDashboardApi(app: Hono, options: DashboardApiOptions): void
     const [byDay, byTenant] = await Promise.all([
       db
         .selectFrom('traces')
-        .select([day.as('day'), sql<number>`sum(cost_usd)`.as('costUsd'), sql<number>`sum(input_tokens)`.as('inputTokens'), sql<number>`sum(output_tokens)`.as('outputTokens'), sql<number>`count(*)`.as('traces')])
+        .select([
+          day.as('day'),
+          sql<number>`sum(cost_usd)`.as('costUsd'),
+          sql<number>`sum(input_tokens)`.as('inputTokens'),
+          sql<number>`sum(output_tokens)`.as('outputTokens'),
+          sql<number>`count(*)`.as('traces'),
+        ])
         .where('started_at', '>=', since)
         .groupBy(day)
         .orderBy(day)
@@ -123,12 +131,25 @@ export function mountDashboardApi(app: Hono, options: DashboardApiOptions): void
     const num = (v: unknown) => Number(v ?? 0);
     return c.json({
       days,
-      byDay: byDay.map((r) => ({ date: new Date(num(r.day) * DAY_MS).toISOString().slice(0, 10), costUsd: num(r.costUsd), inputTokens: num(r.inputTokens), outputTokens: num(r.outputTokens), traces: num(r.traces) })),
+      byDay: byDay.map((r) => ({
+        date: new Date(num(r.day) * DAY_MS).toISOString().slice(0, 10),
+        costUsd: num(r.costUsd),
+        inputTokens: num(r.inputTokens),
+        outputTokens: num(r.outputTokens),
+        traces: num(r.traces),
+      })),
       byTenant: byTenant.map((r) => ({ tenant: r.tenant, costUsd: num(r.costUsd), traces: num(r.traces) })).sort((a, b) => b.costUsd - a.costUsd),
     });
   });
 
-  app.get(`${base}/cache`, async (c) => c.json({ enabled: Boolean(options.cache), entries: options.cache?.size ?? 0, bytes: options.cache?.bytes ?? 0, scopes: (await options.cache?.stats()) ?? [] }));
+  app.get(`${base}/cache`, async (c) =>
+    c.json({
+      enabled: Boolean(options.cache),
+      entries: options.cache?.size ?? 0,
+      bytes: options.cache?.bytes ?? 0,
+      scopes: (await options.cache?.stats()) ?? [],
+    }),
+  );
 
   app.get(`${base}/keys`, async (c) => c.json({ keys: await options.keys.list({ includeRevoked: c.req.query('revoked') === 'true' }) }));
 }

@@ -143,7 +143,17 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
     onInternalError: (error) => log(`sextant gateway: internal error: ${(error as Error)?.stack ?? String(error)}`),
     mount(app) {
       app.route('/admin', createAdminRoutes({ keys, audit, ledger }));
-      mountDashboardApi(app, { store, traces, keys, routes, cache, breaker: pipeline.breaker, sessions, adminKeyConfigured: Boolean(process.env.SEXTANT_ADMIN_KEY), startedAt });
+      mountDashboardApi(app, {
+        store,
+        traces,
+        keys,
+        routes,
+        cache,
+        breaker: pipeline.breaker,
+        sessions,
+        adminKeyConfigured: Boolean(process.env.SEXTANT_ADMIN_KEY),
+        startedAt,
+      });
       mountDashboardAssets(app);
     },
   });

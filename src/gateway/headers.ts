@@ -41,11 +41,16 @@ export function readCacheControls(get: (name: string) => string | undefined): Ca
   const ttl = get(HEADERS.CACHE_TTL);
   if (ttl !== undefined && ttl !== '') {
     const seconds = Number(ttl);
-    if (!(Number.isFinite(seconds) && seconds > 0)) throw invalidRequest(`Header ${HEADERS.CACHE_TTL} must be a positive number of seconds, got "${ttl}"`, HEADERS.CACHE_TTL);
+    if (!(Number.isFinite(seconds) && seconds > 0))
+      throw invalidRequest(`Header ${HEADERS.CACHE_TTL} must be a positive number of seconds, got "${ttl}"`, HEADERS.CACHE_TTL);
     controls.cacheTtlMs = seconds * 1000;
   }
   const tags = get(HEADERS.CACHE_TAGS);
-  if (tags) controls.cacheTags = tags.split(',').map((t) => t.trim()).filter(Boolean);
+  if (tags)
+    controls.cacheTags = tags
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
   return controls;
 }
 

@@ -31,7 +31,11 @@ function costAndMeta(response: { cost?: ModelResponse['cost']; meta: ModelRespon
   };
 }
 
-export function startModelSpan(tracer: Tracer | undefined, parent: SpanHandle | undefined, options: { operation: 'chat' | 'embeddings'; model: string; stream?: boolean }): ModelSpan {
+export function startModelSpan(
+  tracer: Tracer | undefined,
+  parent: SpanHandle | undefined,
+  options: { operation: 'chat' | 'embeddings'; model: string; stream?: boolean },
+): ModelSpan {
   if (!tracer || !parent) return NOOP;
   const span = tracer.startSpan({
     kind: 'model',

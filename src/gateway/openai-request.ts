@@ -37,7 +37,9 @@ function toMessage(message: ChatMessage): Message {
       const content: string | ContentPart[] =
         typeof message.content === 'string'
           ? message.content
-          : message.content.map((p) => (p.type === 'text' ? { type: 'text', text: p.text } : { type: 'image', url: p.image_url.url, detail: p.image_url.detail }));
+          : message.content.map((p) =>
+              p.type === 'text' ? { type: 'text', text: p.text } : { type: 'image', url: p.image_url.url, detail: p.image_url.detail },
+            );
       return message.name === undefined ? { role: 'user', content } : { role: 'user', content, name: message.name };
     }
     case 'assistant': {

@@ -48,10 +48,7 @@ const toolSchema = z.object({
   }),
 });
 
-const toolChoiceSchema = z.union([
-  z.enum(['auto', 'none', 'required']),
-  z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
-]);
+const toolChoiceSchema = z.union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) })]);
 
 const responseFormatSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text') }),
@@ -103,6 +100,20 @@ export type EmbeddingRequestBody = z.infer<typeof embeddingRequestSchema>;
 
 /** The parameters the gateway maps itself; every other top-level key is forwarded. */
 export const MAPPED_CHAT_PARAMS = new Set([
-  'model', 'messages', 'tools', 'tool_choice', 'parallel_tool_calls', 'response_format', 'temperature', 'top_p',
-  'max_tokens', 'max_completion_tokens', 'stop', 'seed', 'n', 'stream', 'stream_options', 'user',
+  'model',
+  'messages',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'response_format',
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'max_completion_tokens',
+  'stop',
+  'seed',
+  'n',
+  'stream',
+  'stream_options',
+  'user',
 ]);

@@ -118,14 +118,21 @@ export function createSessionTracker(options: SessionTrackerOptions = {}): Sessi
       const state = stateFor(sessionKey(session, tenant));
       // The whole request as one more "call": a client resending the same request in a loop repeats it.
       const requestHash = hashText(canonicalJson(request.messages));
-      const calls = [...lastTurn(request.messages), { key: `request:${requestHash}`, tool: 'request', result: requestHash, poller: false, retryRequested: false }];
+      const calls = [
+        ...lastTurn(request.messages),
+        { key: `request:${requestHash}`, tool: 'request', result: requestHash, poller: false, retryRequested: false },
+      ];
       const verdict: LoopVerdict = observeStep(state.loop, { step: ++state.step, calls, text: hashText(lastAssistantText(request.messages)) }, loopOptions);
       if (verdict.action === 'none') return { request };
       const { evidence } = verdict;
       if (verdict.action === 'stop' && mode === 'enforce') {
-        throw new SextantError('LOOP_DETECTED', `Session "${session}" is stuck in a loop (${evidence.pattern}: ${evidence.detail}); the gateway warned the model at step ${state.loop.warnedAtStep} and refuses to continue it`, {
-          context: { session, pattern: evidence.pattern, steps: evidence.steps, detail: evidence.detail },
-        });
+        throw new SextantError(
+          'LOOP_DETECTED',
+          `Session "${session}" is stuck in a loop (${evidence.pattern}: ${evidence.detail}); the gateway warned the model at step ${state.loop.warnedAtStep} and refuses to continue it`,
+          {
+            context: { session, pattern: evidence.pattern, steps: evidence.steps, detail: evidence.detail },
+          },
+        );
       }
       const warning = { pattern: evidence.pattern, detail: evidence.detail, steps: evidence.steps };
       return { request: { ...request, messages: [...request.messages, { role: 'system', content: correctiveMessage(evidence) }] }, warning };

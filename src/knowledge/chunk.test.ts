@@ -46,7 +46,9 @@ describe('chunkMarkdown', () => {
   });
 
   it('handles text without headings, CRLF line ends, and empty documents', () => {
-    expect(chunkMarkdown('plain.txt', 'Just one paragraph.')).toEqual([{ id: 'plain.txt', document: 'plain.txt', headings: [], offset: 0, text: 'Just one paragraph.' }]);
+    expect(chunkMarkdown('plain.txt', 'Just one paragraph.')).toEqual([
+      { id: 'plain.txt', document: 'plain.txt', headings: [], offset: 0, text: 'Just one paragraph.' },
+    ]);
     const crlf = chunkMarkdown('w.md', '# Title\r\nBody line one.\r\nBody line two.\r\n');
     expect(crlf).toHaveLength(1);
     expect(crlf[0].text).toBe('Body line one.\r\nBody line two.');

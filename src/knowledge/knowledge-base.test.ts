@@ -24,8 +24,10 @@ function countingEmbedder(): Embedder & { texts: number } {
 }
 
 const DOCS = {
-  'returns.md': '# Returns\n\n## Return window\nYou can return most items within 30 days of delivery for a full refund.\n\n## Refund timing\nRefunds reach your card 5 to 10 business days after we receive the return.\n',
-  'shipping.md': '# Shipping\n\n## Standard shipping\nStandard shipping takes 3 to 5 business days and costs $4.99.\n\n## Express shipping\nExpress shipping takes 1 to 2 business days.\n',
+  'returns.md':
+    '# Returns\n\n## Return window\nYou can return most items within 30 days of delivery for a full refund.\n\n## Refund timing\nRefunds reach your card 5 to 10 business days after we receive the return.\n',
+  'shipping.md':
+    '# Shipping\n\n## Standard shipping\nStandard shipping takes 3 to 5 business days and costs $4.99.\n\n## Express shipping\nExpress shipping takes 1 to 2 business days.\n',
   'account.md': '# Account\n\n## Password reset\nUse the "Forgot password" link on the sign-in page to get a reset email.\n',
 };
 
@@ -63,7 +65,15 @@ describe('knowledgeBase (memory)', () => {
   it('refuses bad options and bad queries with clear errors', async () => {
     const embedder = createHashedEmbedder();
     await expect(knowledgeBase({ embedder } as never)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
-    await expect(knowledgeBase({ documents: [{ id: 'a', text: 'x' }, { id: 'a', text: 'y' }], embedder })).rejects.toThrow(/Two knowledge documents have the id "a"/);
+    await expect(
+      knowledgeBase({
+        documents: [
+          { id: 'a', text: 'x' },
+          { id: 'a', text: 'y' },
+        ],
+        embedder,
+      }),
+    ).rejects.toThrow(/Two knowledge documents have the id "a"/);
     await expect(knowledgeBase({ dir: '/nonexistent/kb', embedder })).rejects.toThrow(/Cannot read the knowledge base folder/);
     await expect(knowledgeBase({ documents: [], embedder, chunking: { maxChars: 3 } })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     const kb = await knowledgeBase({ documents: [{ id: 'a.md', text: 'hello world' }], embedder });

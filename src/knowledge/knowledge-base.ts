@@ -166,7 +166,9 @@ export async function knowledgeBase(options: KnowledgeBaseOptions): Promise<Know
       const vectors = await embedder.embed(texts.slice(i, i + DEFAULTS.knowledge.embedBatchSize));
       for (const v of vectors) {
         if (v.length !== embedder.dimensions) {
-          throw new SextantError('CONFIG_INVALID', `Embedder ${embedder.id} returned a vector of ${v.length} dimensions, not ${embedder.dimensions}`, { context: { embedder: embedder.id } });
+          throw new SextantError('CONFIG_INVALID', `Embedder ${embedder.id} returned a vector of ${v.length} dimensions, not ${embedder.dimensions}`, {
+            context: { embedder: embedder.id },
+          });
         }
       }
       out.push(...vectors);
@@ -177,15 +179,33 @@ export async function knowledgeBase(options: KnowledgeBaseOptions): Promise<Know
   const loadStored = async () => {
     if (!store) return;
     const docs = await store.db.selectFrom('knowledge_documents').selectAll().where('kb', '=', name).execute();
-    const rows = await store.db.selectFrom('knowledge_chunks').selectAll().where('kb', '=', name).where('embedder_id', '=', embedder.id).orderBy('document').orderBy('char_offset').execute();
+    const rows = await store.db
+      .selectFrom('knowledge_chunks')
+      .selectAll()
+      .where('kb', '=', name)
+      .where('embedder_id', '=', embedder.id)
+      .orderBy('document')
+      .orderBy('char_offset')
+      .execute();
     const chunksByDoc = new Map<string, typeof rows>();
     for (const row of rows) chunksByDoc.set(row.document, [...(chunksByDoc.get(row.document) ?? []), row]);
     for (const doc of docs) {
       const own = chunksByDoc.get(doc.document) ?? [];
       // A document whose chunks are missing (or were made by another embedder) is re-indexed by the sync.
       if (own.length !== Number(doc.chunks)) continue;
-      const chunks = own.map((r) => ({ id: r.id, document: r.document, headings: JSON.parse(r.headings) as string[], offset: Number(r.char_offset), text: r.text }));
-      addToIndex(doc.document, doc.content_hash, chunks, own.map((r) => fromBlob(r.vector)));
+      const chunks = own.map((r) => ({
+        id: r.id,
+        document: r.document,
+        headings: JSON.parse(r.headings) as string[],
+        offset: Number(r.char_offset),
+        text: r.text,
+      }));
+      addToIndex(
+        doc.document,
+        doc.content_hash,
+        chunks,
+        own.map((r) => fromBlob(r.vector)),
+      );
     }
   };
 
@@ -195,7 +215,10 @@ export async function knowledgeBase(options: KnowledgeBaseOptions): Promise<Know
       await trx.deleteFrom('knowledge_chunks').where('kb', '=', name).where('document', '=', doc).execute();
       await trx.deleteFrom('knowledge_documents').where('kb', '=', name).where('document', '=', doc).execute();
       if (!vectors) return;
-      await trx.insertInto('knowledge_documents').values({ kb: name, document: doc, content_hash: hash, chunks: chunks.length, indexed_at: Date.now() }).execute();
+      await trx
+        .insertInto('knowledge_documents')
+        .values({ kb: name, document: doc, content_hash: hash, chunks: chunks.length, indexed_at: Date.now() })
+        .execute();
       if (chunks.length === 0) return;
       await trx
         .insertInto('knowledge_chunks')

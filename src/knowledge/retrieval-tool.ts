@@ -36,7 +36,13 @@ export function retrievalTool(kb: KnowledgeBase, options: RetrievalToolOptions =
       'Searches the knowledge base and returns the most relevant passages, each with a source id (`file#section`) to cite and a similarity score.',
     input: z.object({
       query: z.string().min(1).describe('What to look for, in a few words or a question'),
-      k: z.number().int().min(1).max(maxK).optional().describe(`How many passages to return (default ${options.k ?? DEFAULTS.knowledge.topK})`),
+      k: z
+        .number()
+        .int()
+        .min(1)
+        .max(maxK)
+        .optional()
+        .describe(`How many passages to return (default ${options.k ?? DEFAULTS.knowledge.topK})`),
     }),
     idempotent: true,
     execute: async ({ query, k }, ctx) => ({

@@ -8,4 +8,11 @@ export { defaultDispatcher, type Dispatcher } from './providers/http.js';
 export { parseModelString, MODEL_STRING_FORMS, URL_PROVIDER, type ParsedModelString } from './model-string.js';
 export { PROVIDER_PRESETS, type Env, type ProviderPreset } from './presets.js';
 export { createProviderRouter, type ProviderRouter, type ProviderRouterOptions, type ResolvedTarget, type RouterCallContext } from './router.js';
-export { scriptedModel, type ScriptedModelOptions, type ScriptedProvider, type ScriptedReplies, type ScriptedReply, type ScriptedToolCall } from './providers/scripted.js';
+export {
+  scriptedModel,
+  type ScriptedModelOptions,
+  type ScriptedProvider,
+  type ScriptedReplies,
+  type ScriptedReply,
+  type ScriptedToolCall,
+} from './providers/scripted.js';

@@ -1,11 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import { costOf, estimateMaxCost, priceOf, PRICES, PRICES_TAKEN_AT } from './pricing.js';
 
-const usage = (inputTokens: number, outputTokens: number, extra: object = {}) => ({ inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, ...extra });
+const usage = (inputTokens: number, outputTokens: number, extra: object = {}) => ({
+  inputTokens,
+  outputTokens,
+  totalTokens: inputTokens + outputTokens,
+  ...extra,
+});
 
 describe('price table', () => {
   it('has every model the issue lists, each with input and output prices', () => {
-    for (const model of ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-4.1-nano', 'o3', 'o4-mini', 'gpt-5', 'gpt-5-mini', 'gpt-5-nano', 'text-embedding-3-small', 'text-embedding-3-large', 'claude-sonnet-4', 'claude-sonnet-4-5', 'claude-opus-4-1', 'claude-opus-4-5', 'claude-3-5-haiku', 'claude-haiku-4-5']) {
+    for (const model of [
+      'gpt-4o',
+      'gpt-4o-mini',
+      'gpt-4.1',
+      'gpt-4.1-mini',
+      'gpt-4.1-nano',
+      'o3',
+      'o4-mini',
+      'gpt-5',
+      'gpt-5-mini',
+      'gpt-5-nano',
+      'text-embedding-3-small',
+      'text-embedding-3-large',
+      'claude-sonnet-4',
+      'claude-sonnet-4-5',
+      'claude-opus-4-1',
+      'claude-opus-4-5',
+      'claude-3-5-haiku',
+      'claude-haiku-4-5',
+    ]) {
       expect(PRICES[model], model).toMatchObject({ input: expect.any(Number), output: expect.any(Number) });
     }
     expect(PRICES_TAKEN_AT).toMatch(/^\d{4}-\d{2}$/);
@@ -54,7 +78,10 @@ describe('estimateMaxCost', () => {
 
   it('uses the default max output when the request sets none, and counts tools', () => {
     const base = { model: 'openai:gpt-4o', messages: [{ role: 'user' as const, content: 'hello' }] };
-    const withTools = estimateMaxCost({ ...base, tools: [{ name: 'lookup_customer', description: 'Find a customer by email', parameters: { type: 'object', properties: { email: { type: 'string' } } } }] });
+    const withTools = estimateMaxCost({
+      ...base,
+      tools: [{ name: 'lookup_customer', description: 'Find a customer by email', parameters: { type: 'object', properties: { email: { type: 'string' } } } }],
+    });
     expect(withTools.maxOutputTokens).toBe(4_096);
     expect(withTools.inputTokens).toBeGreaterThan(estimateMaxCost(base).inputTokens + 10);
     expect(estimateMaxCost(base, { defaultMaxOutputTokens: 10 }).maxOutputTokens).toBe(10);

@@ -46,8 +46,7 @@ export function costOf(model: string, usage: Usage, prices?: PriceTable): Cost {
   const cached = usage.cachedInputTokens ?? 0;
   const written = usage.cacheWriteTokens ?? 0;
   const uncached = Math.max(0, usage.inputTokens - cached - written);
-  const inputUsd =
-    (uncached * price.input + cached * (price.cachedInput ?? price.input) + written * (price.cacheWrite ?? price.input)) / PER_MILLION;
+  const inputUsd = (uncached * price.input + cached * (price.cachedInput ?? price.input) + written * (price.cacheWrite ?? price.input)) / PER_MILLION;
   const outputUsd = (usage.outputTokens * price.output) / PER_MILLION;
   return { inputUsd, outputUsd, totalUsd: inputUsd + outputUsd };
 }

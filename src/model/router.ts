@@ -105,7 +105,9 @@ export function createProviderRouter(options: ProviderRouterOptions = {}): Provi
     const parsed = parse(model);
     if (parsed.provider === URL_PROVIDER && parsed.baseURL) {
       const baseURL = parsed.baseURL;
-      const provider = cached(`${URL_PROVIDER}\u0000${baseURL}\u0000`, () => createOpenAICompatible({ name: URL_PROVIDER, baseURL, dispatcher: options.dispatcher }));
+      const provider = cached(`${URL_PROVIDER}\u0000${baseURL}\u0000`, () =>
+        createOpenAICompatible({ name: URL_PROVIDER, baseURL, dispatcher: options.dispatcher }),
+      );
       return { provider, model: parsed.model, target: model };
     }
     const provider = custom[parsed.provider] ?? presetProvider(parsed.provider, model);

@@ -28,7 +28,10 @@ describe('countMessageTokens', () => {
 
   it('counts tool calls, tool results and images', () => {
     const plain = countMessageTokens([{ role: 'assistant', content: null }], 'gpt-4o');
-    const withCall = countMessageTokens([{ role: 'assistant', content: null, toolCalls: [{ id: 'call_1', name: 'lookup', arguments: '{"id":42}' }] }], 'gpt-4o');
+    const withCall = countMessageTokens(
+      [{ role: 'assistant', content: null, toolCalls: [{ id: 'call_1', name: 'lookup', arguments: '{"id":42}' }] }],
+      'gpt-4o',
+    );
     expect(withCall).toBeGreaterThan(plain + 3);
     const result = countMessageTokens([{ role: 'tool', toolCallId: 'call_1', content: '{"name":"Ada"}' }], 'gpt-4o');
     expect(result).toBeGreaterThan(7);
@@ -72,9 +75,9 @@ describe('countTokens against js-tiktoken', () => {
   });
 
   it('matches on random ASCII, where the faster ASCII split is used', () => {
-    const alphabet = " \t\n\r\u000b\fabcXYZ019'sStT-_/.,!?()[]{}<>|@#$%^&*+=~`\"\\:;";
+    const alphabet = ' \t\n\r\u000b\fabcXYZ019\'sStT-_/.,!?()[]{}<>|@#$%^&*+=~`"\\:;';
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (const [encoding, model] of Object.entries(models) as [keyof typeof models, string][]) {
       for (let k = 0; k < 300; k++) {
         let text = '';

@@ -82,7 +82,13 @@ function loadEncoding(name: EncodingName): Encoding {
     const offset = Number.parseInt(fields[1], 10);
     for (let i = 2; i < fields.length; i++) ranks.set(Buffer.from(fields[i], 'base64').toString('latin1'), offset + i - 2);
   }
-  return { split: new RegExp(bpe.pat_str, 'gu'), asciiSplit: new RegExp(asciiPattern(bpe.pat_str), 'g'), ranks, merged: new Map(), texts: createTextMemo({ maxChars: DEFAULTS.pipeline.tokenCountMemoChars }) };
+  return {
+    split: new RegExp(bpe.pat_str, 'gu'),
+    asciiSplit: new RegExp(asciiPattern(bpe.pat_str), 'g'),
+    ranks,
+    merged: new Map(),
+    texts: createTextMemo({ maxChars: DEFAULTS.pipeline.tokenCountMemoChars }),
+  };
 }
 
 function encodingFor(name: EncodingName): Encoding {

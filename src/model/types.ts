@@ -53,9 +53,7 @@ export interface ToolSpec {
 export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
 
 export type ResponseFormat =
-  | { type: 'text' }
-  | { type: 'json' }
-  | { type: 'json_schema'; name: string; schema: JsonSchema; strict?: boolean; description?: string };
+  { type: 'text' } | { type: 'json' } | { type: 'json_schema'; name: string; schema: JsonSchema; strict?: boolean; description?: string };
 
 /** Who and what a call belongs to. Used for tenancy, budgets, tracing and cache partitions. */
 export interface RequestMetadata {

@@ -17,7 +17,12 @@ describe('circuit breaker', () => {
     const time = clock();
     const changes: CircuitStateChange[] = [];
     const breaker = createCircuitBreaker({ failureThreshold: 3, coolDownMs: 1_000, now: time.now, onStateChange: (c) => changes.push(c) });
-    const terminal = scriptedTerminal([{ error: upstream.serverError() }, { error: upstream.serverError() }, { error: upstream.serverError() }, { text: 'back' }]);
+    const terminal = scriptedTerminal([
+      { error: upstream.serverError() },
+      { error: upstream.serverError() },
+      { error: upstream.serverError() },
+      { text: 'back' },
+    ]);
     const model = compose([circuitBreaker({ breaker })], terminal);
 
     for (let i = 0; i < 3; i++) await expect(model.generate(request)).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });

@@ -72,7 +72,8 @@ function isBreaker(value: CircuitBreaker | CircuitBreakerOptions): value is Circ
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
-  const breaker = options.breaker === false ? undefined : options.breaker && isBreaker(options.breaker) ? options.breaker : createCircuitBreaker(options.breaker || {});
+  const breaker =
+    options.breaker === false ? undefined : options.breaker && isBreaker(options.breaker) ? options.breaker : createCircuitBreaker(options.breaker || {});
   const timeouts = options.timeouts === false ? undefined : (options.timeouts ?? {});
   const middlewares = [
     options.redact,

@@ -67,7 +67,9 @@ describe('fallback', () => {
       'anthropic:claude-sonnet-4-5': upstream.network,
       'openai:gpt-4o-mini': () => upstream.rateLimited(2_000),
     });
-    const error = await compose([fallback({ targets })], terminal).generate(request).catch((e) => e);
+    const error = await compose([fallback({ targets })], terminal)
+      .generate(request)
+      .catch((e) => e);
     expect(error.code).toBe('ALL_TARGETS_FAILED');
     expect(error.context.targets.map((t: { target: string; code: string }) => `${t.target}:${t.code}`)).toEqual([
       'openai:gpt-4o:UPSTREAM_ERROR',
@@ -80,7 +82,11 @@ describe('fallback', () => {
 
   it('skips targets whose circuit is open, and reports CIRCUIT_OPEN when nothing is left', async () => {
     const breaker = createCircuitBreaker({ failureThreshold: 1, coolDownMs: 60_000 });
-    const terminal = byTarget({ 'openai:gpt-4o': upstream.serverError, 'anthropic:claude-sonnet-4-5': upstream.serverError, 'openai:gpt-4o-mini': upstream.serverError });
+    const terminal = byTarget({
+      'openai:gpt-4o': upstream.serverError,
+      'anthropic:claude-sonnet-4-5': upstream.serverError,
+      'openai:gpt-4o-mini': upstream.serverError,
+    });
     const model = compose([fallback({ targets, breaker }), circuitBreaker({ breaker })], terminal);
     await expect(model.generate(request)).rejects.toMatchObject({ code: 'ALL_TARGETS_FAILED' });
     expect(terminal.seen).toHaveLength(3);

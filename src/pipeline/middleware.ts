@@ -1,11 +1,4 @@
-import type {
-  EmbeddingRequest,
-  EmbeddingResponse,
-  ModelRequest,
-  ModelResponse,
-  RequestMetadata,
-  StreamEvent,
-} from '../model/types.js';
+import type { EmbeddingRequest, EmbeddingResponse, ModelRequest, ModelResponse, RequestMetadata, StreamEvent } from '../model/types.js';
 import { type Deadline, NEVER_ABORTED } from './signals.js';
 
 /** Per-request switches a caller can set (gateway headers map onto these). */

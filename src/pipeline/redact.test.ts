@@ -19,7 +19,13 @@ describe('redactMiddleware', () => {
   it('passes a request without PII on as the same object, and marks none redacted', async () => {
     const terminal = recording(scriptedTerminal([{ text: 'Sure.' }, { text: 'Sure, again.' }]));
     const model = compose([redactMiddleware()], terminal);
-    const request: ModelRequest = { model: 'fake:m', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Order #4411 is late.' }] };
+    const request: ModelRequest = {
+      model: 'fake:m',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Order #4411 is late.' },
+      ],
+    };
     const response = await model.generate(request);
     expect(terminal.seen[0]).toBe(request);
     expect(response.meta.piiRedacted).toBe(0);

@@ -87,7 +87,8 @@ export function redactMiddleware(options: RedactMiddlewareOptions = {}): Middlew
       const redacted = redactRequest(request, vault);
       if (vault.size === 0) {
         // Nothing was replaced, so there is nothing to put back: only the finish event needs its meta.
-        for await (const event of next(redacted, context)) yield event.type === 'finish' ? { type: 'finish', response: restoreResponse(event.response, vault) } : event;
+        for await (const event of next(redacted, context))
+          yield event.type === 'finish' ? { type: 'finish', response: restoreResponse(event.response, vault) } : event;
         return;
       }
       const text = vault.streamRestorer();

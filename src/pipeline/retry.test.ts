@@ -30,7 +30,9 @@ describe('retry', () => {
 
   it('does not wait for a Retry-After above maxRetryAfterMs: the error goes up at once', async () => {
     const terminal = scriptedTerminal([{ error: upstream.rateLimited(60_000) }, { text: 'ok' }]);
-    const error = await compose([retry({ ...fast, maxRetryAfterMs: 1_000 })], terminal).generate(request).catch((e) => e);
+    const error = await compose([retry({ ...fast, maxRetryAfterMs: 1_000 })], terminal)
+      .generate(request)
+      .catch((e) => e);
     expect(error.code).toBe('UPSTREAM_RATE_LIMITED');
     expect(error.context).toMatchObject({ attempts: 1, retryStop: 'retry-after exceeds maxRetryAfterMs' });
     expect(error.retryAfterMs).toBe(60_000);
@@ -40,7 +42,9 @@ describe('retry', () => {
   it('never retries a 400 or an exhausted quota', async () => {
     for (const error of [upstream.badRequest(), upstream.quota(), new SextantError('UPSTREAM_ERROR', '409', { status: 409, retryable: true })]) {
       const terminal = scriptedTerminal([{ error }, { text: 'ok' }]);
-      const thrown = await compose([retry(fast)], terminal).generate(request).catch((e) => e);
+      const thrown = await compose([retry(fast)], terminal)
+        .generate(request)
+        .catch((e) => e);
       expect(thrown.code).toBe(error.code);
       expect(thrown.context.retryStop).toBe('not retryable');
       expect(terminal.calls).toHaveLength(1);
@@ -49,7 +53,9 @@ describe('retry', () => {
 
   it('gives up after maxAttempts with the last error and the attempt count', async () => {
     const terminal = scriptedTerminal([{ error: upstream.serverError() }]);
-    const error = await compose([retry({ ...fast, maxAttempts: 4 })], terminal).generate(request).catch((e) => e);
+    const error = await compose([retry({ ...fast, maxAttempts: 4 })], terminal)
+      .generate(request)
+      .catch((e) => e);
     expect(error).toBeInstanceOf(SextantError);
     expect(error.context).toMatchObject({ attempts: 4, retryStop: 'attempts exhausted' });
     expect(terminal.calls).toHaveLength(4);

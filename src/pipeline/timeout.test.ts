@@ -13,7 +13,9 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('attemptTimeout', () => {
   it('aborts the attempt below with a TIMEOUT reason and fails with TIMEOUT', async () => {
     const terminal = scriptedTerminal([{ hang: true }]);
-    const error = await compose([attemptTimeout({ ms: 20 })], terminal).generate(request).catch((e) => e);
+    const error = await compose([attemptTimeout({ ms: 20 })], terminal)
+      .generate(request)
+      .catch((e) => e);
     expect(error.code).toBe('TIMEOUT');
     expect(error.context).toEqual({ scope: 'attempt', timeout: 'attempt', ms: 20 });
     expect(error.retryable).toBe(true);
@@ -63,7 +65,9 @@ describe('attemptTimeout', () => {
 describe('totalTimeout', () => {
   it('bounds retries and their waits together', async () => {
     const terminal = scriptedTerminal([{ error: upstream.rateLimited(5_000) }]);
-    const error = await compose([totalTimeout({ ms: 40 }), retry()], terminal).generate(request).catch((e) => e);
+    const error = await compose([totalTimeout({ ms: 40 }), retry()], terminal)
+      .generate(request)
+      .catch((e) => e);
     expect(error.code).toBe('TIMEOUT');
     expect(error.context).toMatchObject({ scope: 'total', timeout: 'total', ms: 40 });
     expect(error.retryable).toBe(false);

@@ -82,7 +82,13 @@ export function createAdminRoutes(options: AdminRoutesOptions): Hono<{ Variables
 
   app.post('/keys', async (c) => {
     const input = await body(c.req.raw, createSchema);
-    const created = await keys.create({ tenant: input.tenant, name: input.name, scopes: input.scopes, limits: toLimits(input), actor: c.get('identity').keyId });
+    const created = await keys.create({
+      tenant: input.tenant,
+      name: input.name,
+      scopes: input.scopes,
+      limits: toLimits(input),
+      actor: c.get('identity').keyId,
+    });
     return c.json(created, 201);
   });
 
@@ -111,7 +117,8 @@ export function createAdminRoutes(options: AdminRoutesOptions): Hono<{ Variables
   app.get('/audit', async (c) => {
     const afterSeq = Number(c.req.query('after') ?? 0);
     const limit = Math.min(1000, Number(c.req.query('limit') ?? 100));
-    if (!Number.isFinite(afterSeq) || !Number.isFinite(limit)) throw new SextantError('INVALID_REQUEST', '"after" and "limit" must be numbers', { status: 400 });
+    if (!Number.isFinite(afterSeq) || !Number.isFinite(limit))
+      throw new SextantError('INVALID_REQUEST', '"after" and "limit" must be numbers', { status: 400 });
     return c.json({ entries: await audit.list({ afterSeq, limit, tenant: c.req.query('tenant') }) });
   });
 

@@ -137,14 +137,18 @@ export function createSqlBudgetLedger(options: { store: SqlStore; now?: () => nu
  * would join that transaction, so the call takes the Kysely path and waits its turn.
  */
 function sqliteLedger(database: NonNullable<SqlStore['sqlite']>, now: () => number) {
-  const ensureCounter = database.prepare('INSERT INTO budget_counters (key, spent_nanos, reserved_nanos, updated_at) VALUES (?, 0, 0, ?) ON CONFLICT (key) DO NOTHING');
+  const ensureCounter = database.prepare(
+    'INSERT INTO budget_counters (key, spent_nanos, reserved_nanos, updated_at) VALUES (?, 0, 0, ?) ON CONFLICT (key) DO NOTHING',
+  );
   const hold = database.prepare(
     'UPDATE budget_counters SET reserved_nanos = reserved_nanos + ?, updated_at = ? WHERE key = ? AND spent_nanos + reserved_nanos + ? <= ?',
   );
   const counter = database.prepare('SELECT spent_nanos, reserved_nanos FROM budget_counters WHERE key = ?');
   const insertReservation = database.prepare('INSERT INTO budget_reservations (id, keys, amount_nanos, expires_at) VALUES (?, ?, ?, ?)');
   const deleteReservation = database.prepare('DELETE FROM budget_reservations WHERE id = ? RETURNING amount_nanos');
-  const settleCounter = database.prepare('UPDATE budget_counters SET spent_nanos = spent_nanos + ?, reserved_nanos = reserved_nanos - ?, updated_at = ? WHERE key = ?');
+  const settleCounter = database.prepare(
+    'UPDATE budget_counters SET spent_nanos = spent_nanos + ?, reserved_nanos = reserved_nanos - ?, updated_at = ? WHERE key = ?',
+  );
   const expired = database.prepare('SELECT id, keys FROM budget_reservations WHERE expires_at <= ? LIMIT 100');
 
   function dropNow(id: string, keys: string[], actual: number, t: number): void {

@@ -48,10 +48,35 @@ export {
   type KeyStore,
   type KeyStoreOptions,
 } from './keys.js';
-export { createPlaceholderVault, findPii, PII_TYPES, redact, redactValue, type PiiMatch, type PiiType, type PlaceholderVault, type RedactOptions } from './pii.js';
-export { createMemoryRateLimiter, createRedisRateLimiter, type AcquireResult, type RateBucket, type RateLimiter, type RateLimiterOptions } from './rate-limiter.js';
+export {
+  createPlaceholderVault,
+  findPii,
+  PII_TYPES,
+  redact,
+  redactValue,
+  type PiiMatch,
+  type PiiType,
+  type PlaceholderVault,
+  type RedactOptions,
+} from './pii.js';
+export {
+  createMemoryRateLimiter,
+  createRedisRateLimiter,
+  type AcquireResult,
+  type RateBucket,
+  type RateLimiter,
+  type RateLimiterOptions,
+} from './rate-limiter.js';
 export { parseScopes, scopesAllow, type AccessRequest, type Scope } from './scopes.js';
 // The middleware live in src/pipeline (they are pipeline stages) and are exported from here.
-export { budgetKey, budgetMiddleware, keyBudgets, type BudgetMiddlewareOptions, type BudgetRule, type BudgetScope, type BudgetWindow } from '../pipeline/budget.js';
+export {
+  budgetKey,
+  budgetMiddleware,
+  keyBudgets,
+  type BudgetMiddlewareOptions,
+  type BudgetRule,
+  type BudgetScope,
+  type BudgetWindow,
+} from '../pipeline/budget.js';
 export { keyRateLimits, rateLimitMiddleware, type RateLimitMiddlewareOptions, type RateLimitRule } from '../pipeline/rate-limit.js';
 export { redactMiddleware, type RedactMiddlewareOptions } from '../pipeline/redact.js';

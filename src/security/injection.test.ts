@@ -17,7 +17,11 @@ describe('injection defences', () => {
     expect(attack.injection).toBe(true);
     expect(attack.findings.map((f) => f.category)).toEqual(['instruction_override', 'prompt_exfiltration']);
     expect(attack.findings[0].evidence).toMatch(/^Ignore all previous instructions/);
-    for (const benign of ['Please ignore the previous email.', 'The system restarts at midnight; follow the instructions in README.', `png ${Buffer.from([0, 1, 2, 250, 251]).toString('base64').repeat(8)}`]) {
+    for (const benign of [
+      'Please ignore the previous email.',
+      'The system restarts at midnight; follow the instructions in README.',
+      `png ${Buffer.from([0, 1, 2, 250, 251]).toString('base64').repeat(8)}`,
+    ]) {
       expect(detectInjection(benign).injection).toBe(false);
     }
   });

@@ -11,13 +11,7 @@ import { SextantError } from '../errors.js';
  */
 
 export type InjectionCategory =
-  | 'instruction_override'
-  | 'role_hijack'
-  | 'prompt_exfiltration'
-  | 'data_exfiltration'
-  | 'tool_abuse'
-  | 'hidden_markup'
-  | 'hidden_characters';
+  'instruction_override' | 'role_hijack' | 'prompt_exfiltration' | 'data_exfiltration' | 'tool_abuse' | 'hidden_markup' | 'hidden_characters';
 
 export interface InjectionFinding {
   category: InjectionCategory;
@@ -90,35 +84,99 @@ const RULES: Rule[] = [
   {
     category: 'instruction_override',
     weight: 0.75,
-    pattern: new RegExp(`\\b(?:ignore|disregard|forget|override|bypass|skip|drop|abandon)\\b[^.\\n]{0,30}?\\b(?:all|any|every|the|your|previous|prior|above|earlier|preceding|original|initial|existing|current|system)\\b[^.\\n]{0,20}?\\b${TARGETS}`, 'i'),
+    pattern: new RegExp(
+      `\\b(?:ignore|disregard|forget|override|bypass|skip|drop|abandon)\\b[^.\\n]{0,30}?\\b(?:all|any|every|the|your|previous|prior|above|earlier|preceding|original|initial|existing|current|system)\\b[^.\\n]{0,20}?\\b${TARGETS}`,
+      'i',
+    ),
   },
-  { category: 'instruction_override', weight: 0.6, pattern: /\b(?:new|updated|real|actual|true|revised|secret)\s+(?:instructions?|system prompt|directives?|orders)\s*(?:[:\-—]|are\b|follow\b)/i },
+  {
+    category: 'instruction_override',
+    weight: 0.6,
+    pattern: /\b(?:new|updated|real|actual|true|revised|secret)\s+(?:instructions?|system prompt|directives?|orders)\s*(?:[:\-—]|are\b|follow\b)/i,
+  },
   { category: 'instruction_override', weight: 0.6, pattern: /\bfrom now on,?\s+(?:you|the assistant|the ai)\s+(?:will|must|shall|should|are)\b/i },
   { category: 'instruction_override', weight: 0.45, pattern: /\b(?:instead|rather),?\s+(?:you must|do the following|respond with|reply with|say|output)\b/i },
-  { category: 'role_hijack', weight: 0.6, pattern: /\byou are now (?:an?|the|my|called|named|DAN|free|unrestricted|in (?:\w+ )?mode)\b|\byou are no longer\b|\byour new (?:role|persona|identity) is\b/i },
-  { category: 'role_hijack', weight: 0.7, pattern: /\b(?:DAN|do anything now|developer mode|jailbr(?:eak|oken)|god mode|unrestricted mode|no (?:ethical|content) (?:guidelines|restrictions|filters))\b/i },
-  { category: 'role_hijack', weight: 0.65, pattern: /(?:^|\n)\s*(?:#{1,3}\s*)?(?:system|assistant|developer)\s*(?:message|prompt)?\s*:\s*(?:\n\s*)?[A-Za-z]+(?:\s+[A-Za-z']+){3}|<\|im_start\|>|<\|(?:system|assistant)\|>|\[\/?INST\]|<\/?(?:system|sys)>|<<SYS>>/i },
-  { category: 'role_hijack', weight: 0.6, pattern: /\b(?:pretend|act|behave|roleplay)\s+(?:to be|as if you(?: are|'re| were)|as)\b[^.\n]{0,40}\b(?:without|no|any)\s+(?:restrictions|rules|limits|filters)/i },
+  {
+    category: 'role_hijack',
+    weight: 0.6,
+    pattern:
+      /\byou are now (?:an?|the|my|called|named|DAN|free|unrestricted|in (?:\w+ )?mode)\b|\byou are no longer\b|\byour new (?:role|persona|identity) is\b/i,
+  },
+  {
+    category: 'role_hijack',
+    weight: 0.7,
+    pattern:
+      /\b(?:DAN|do anything now|developer mode|jailbr(?:eak|oken)|god mode|unrestricted mode|no (?:ethical|content) (?:guidelines|restrictions|filters))\b/i,
+  },
+  {
+    category: 'role_hijack',
+    weight: 0.65,
+    pattern:
+      /(?:^|\n)\s*(?:#{1,3}\s*)?(?:system|assistant|developer)\s*(?:message|prompt)?\s*:\s*(?:\n\s*)?[A-Za-z]+(?:\s+[A-Za-z']+){3}|<\|im_start\|>|<\|(?:system|assistant)\|>|\[\/?INST\]|<\/?(?:system|sys)>|<<SYS>>/i,
+  },
+  {
+    category: 'role_hijack',
+    weight: 0.6,
+    pattern:
+      /\b(?:pretend|act|behave|roleplay)\s+(?:to be|as if you(?: are|'re| were)|as)\b[^.\n]{0,40}\b(?:without|no|any)\s+(?:restrictions|rules|limits|filters)/i,
+  },
   {
     category: 'prompt_exfiltration',
     weight: 0.7,
-    pattern: /\b(?:reveal|print|show|repeat|output|display|leak|dump|tell me|give me|what (?:is|are|was|were)|copy|recite)\b[^.\n]{0,30}?\b(?:your|the)\s+(?:system\s+prompt|(?:initial|original|hidden|secret|full)\s+(?:prompt|instructions)|instructions you were given|(?:system|developer)\s+(?:message|instructions))/i,
+    pattern:
+      /\b(?:reveal|print|show|repeat|output|display|leak|dump|tell me|give me|what (?:is|are|was|were)|copy|recite)\b[^.\n]{0,30}?\b(?:your|the)\s+(?:system\s+prompt|(?:initial|original|hidden|secret|full)\s+(?:prompt|instructions)|instructions you were given|(?:system|developer)\s+(?:message|instructions))/i,
   },
   { category: 'prompt_exfiltration', weight: 0.6, pattern: /\b(?:repeat|print|output)\s+(?:everything|all(?: the)? text|the words)\s+(?:above|before)\b/i },
   {
     category: 'data_exfiltration',
     weight: 0.75,
-    pattern: /\b(?:send|post|forward|upload|exfiltrate|transmit|email|leak)\b[^.\n]{0,60}?\b(?:conversation|chat history|api[ _-]?keys?|passwords?|credentials|secrets?|tokens?|personal data|user data|the above|previous messages|session)\b[^\n]{0,80}?(?:https?:\/\/|\b[\w.+-]+@[\w-]+\.[\w.]+)/i,
+    pattern:
+      /\b(?:send|post|forward|upload|exfiltrate|transmit|email|leak)\b[^.\n]{0,60}?\b(?:conversation|chat history|api[ _-]?keys?|passwords?|credentials|secrets?|tokens?|personal data|user data|the above|previous messages|session)\b[^\n]{0,80}?(?:https?:\/\/|\b[\w.+-]+@[\w-]+\.[\w.]+)/i,
   },
   { category: 'data_exfiltration', weight: 0.6, pattern: /!\[[^\]]*\]\(https?:\/\/[^)\s]*[?&][\w-]+=(?:\{|\[|%7B|<)[^)]*\)/i },
-  { category: 'tool_abuse', weight: 0.6, pattern: /\b(?:call|invoke|use|run|execute|trigger)\s+(?:the\s+)?`?[\w.-]+`?\s+(?:tool|function|plugin|action)\b[^.\n]{0,60}\b(?:delete|remove|transfer|send|pay|refund|drop|grant|disable|email)\b/i },
-  { category: 'tool_abuse', weight: 0.6, pattern: /\brm\s+-rf\s+[/~]|\bDROP\s+(?:TABLE|DATABASE)\b|\b(?:curl|wget)\s+[^|\n]+\|\s*(?:ba|z)?sh\b|\bchmod\s+777\b/i },
-  { category: 'tool_abuse', weight: 0.45, pattern: /\bwithout\s+(?:asking|confirming|confirmation|telling|informing|notifying)(?:\s+(?:with|to))?\s+(?:the\s+)?(?:user|human|operator|anyone)\b|\b(?:don't|do not|never)\s+(?:tell|inform|notify|alert)\s+(?:the\s+)?(?:user|human|operator)\b/i },
-  { category: 'tool_abuse', weight: 0.5, pattern: /\b(?:transfer|wire|send)\s+(?:all|the)?\s*(?:funds|money|\$\s?\d[\d,.]*|\d[\d,.]*\s?(?:USD|EUR|BTC))\b[^.\n]{0,40}\bto\b/i },
-  { category: 'hidden_markup', weight: 0.55, pattern: /<!--[\s\S]{0,400}?\b(?:ignore|instruction|assistant|AI|model|LLM|system|prompt|you must)\b[\s\S]{0,400}?-->/i },
-  { category: 'hidden_markup', weight: 0.35, pattern: /style\s*=\s*["'][^"']*(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|opacity\s*:\s*0(?:[;"']|\.0))/i },
-  { category: 'hidden_markup', weight: 0.6, pattern: /\b(?:note|message|attention|instructions?)(?:\s+(?:to|for))?\s+(?:the\s+|all\s+)?(?:AI|assistant|LLM|language model|chatbot|agent|model)s?(?:\s+(?:agents?|assistants?|models?))?\s*[:,-]/i },
-  { category: 'hidden_markup', weight: 0.4, pattern: /\b(?:AI|assistant|LLM|chatbot|agent)s?\s*[:,]\s*(?:you must|please ignore|ignore|do not tell|don't tell|always|never)\b/i },
+  {
+    category: 'tool_abuse',
+    weight: 0.6,
+    pattern:
+      /\b(?:call|invoke|use|run|execute|trigger)\s+(?:the\s+)?`?[\w.-]+`?\s+(?:tool|function|plugin|action)\b[^.\n]{0,60}\b(?:delete|remove|transfer|send|pay|refund|drop|grant|disable|email)\b/i,
+  },
+  {
+    category: 'tool_abuse',
+    weight: 0.6,
+    pattern: /\brm\s+-rf\s+[/~]|\bDROP\s+(?:TABLE|DATABASE)\b|\b(?:curl|wget)\s+[^|\n]+\|\s*(?:ba|z)?sh\b|\bchmod\s+777\b/i,
+  },
+  {
+    category: 'tool_abuse',
+    weight: 0.45,
+    pattern:
+      /\bwithout\s+(?:asking|confirming|confirmation|telling|informing|notifying)(?:\s+(?:with|to))?\s+(?:the\s+)?(?:user|human|operator|anyone)\b|\b(?:don't|do not|never)\s+(?:tell|inform|notify|alert)\s+(?:the\s+)?(?:user|human|operator)\b/i,
+  },
+  {
+    category: 'tool_abuse',
+    weight: 0.5,
+    pattern: /\b(?:transfer|wire|send)\s+(?:all|the)?\s*(?:funds|money|\$\s?\d[\d,.]*|\d[\d,.]*\s?(?:USD|EUR|BTC))\b[^.\n]{0,40}\bto\b/i,
+  },
+  {
+    category: 'hidden_markup',
+    weight: 0.55,
+    pattern: /<!--[\s\S]{0,400}?\b(?:ignore|instruction|assistant|AI|model|LLM|system|prompt|you must)\b[\s\S]{0,400}?-->/i,
+  },
+  {
+    category: 'hidden_markup',
+    weight: 0.35,
+    pattern: /style\s*=\s*["'][^"']*(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|opacity\s*:\s*0(?:[;"']|\.0))/i,
+  },
+  {
+    category: 'hidden_markup',
+    weight: 0.6,
+    pattern:
+      /\b(?:note|message|attention|instructions?)(?:\s+(?:to|for))?\s+(?:the\s+|all\s+)?(?:AI|assistant|LLM|language model|chatbot|agent|model)s?(?:\s+(?:agents?|assistants?|models?))?\s*[:,-]/i,
+  },
+  {
+    category: 'hidden_markup',
+    weight: 0.4,
+    pattern: /\b(?:AI|assistant|LLM|chatbot|agent)s?\s*[:,]\s*(?:you must|please ignore|ignore|do not tell|don't tell|always|never)\b/i,
+  },
 ];
 
 function evidenceOf(text: string, index: number, length: number, max: number): string {
@@ -150,7 +208,12 @@ export function detectInjection(text: string, options: DetectOptions = {}): Inje
   if (normalized.tagText) findings.push(...scan(normalized.tagText, 'text', max));
   for (const decoded of normalized.decoded) findings.push(...scan(decoded, 'base64', max));
   if (normalized.removed > 0) {
-    findings.push({ category: 'hidden_characters', weight: normalized.tagText ? 0.6 : 0.2, evidence: `${normalized.removed} invisible characters`, in: 'text' });
+    findings.push({
+      category: 'hidden_characters',
+      weight: normalized.tagText ? 0.6 : 0.2,
+      evidence: `${normalized.removed} invisible characters`,
+      in: 'text',
+    });
   }
   // The same rule matching in several places is one signal, not several.
   const strongest = new Map<string, InjectionFinding>();
@@ -167,7 +230,8 @@ export function detectInjection(text: string, options: DetectOptions = {}): Inje
 export function stripInjection(text: string, options: DetectOptions = {}): string {
   const normalized = normalizeUntrusted(text, options).text;
   let out = normalized;
-  for (const rule of RULES) out = out.replace(new RegExp(rule.pattern.source, rule.pattern.flags.includes('g') ? rule.pattern.flags : `${rule.pattern.flags}g`), '[removed]');
+  for (const rule of RULES)
+    out = out.replace(new RegExp(rule.pattern.source, rule.pattern.flags.includes('g') ? rule.pattern.flags : `${rule.pattern.flags}g`), '[removed]');
   const min = options.base64MinLength ?? DEFAULTS.security.injection.base64MinLength;
   return out.replace(new RegExp(`[A-Za-z0-9+/_-]{${min},}={0,2}`, 'g'), (run) => {
     const decoded = Buffer.from(run, run.includes('-') || run.includes('_') ? 'base64url' : 'base64').toString('utf8');
@@ -226,9 +290,13 @@ export function guardUntrusted(text: string, options: GuardOptions): GuardedText
   const action = options.action ?? DEFAULTS.security.injection.action;
   const verdict = detectInjection(text, options);
   if (verdict.injection && action === 'block') {
-    throw new SextantError('INJECTION_BLOCKED', `Possible prompt injection in ${options.source} (score ${verdict.score}): ${verdict.findings.map((f) => f.category).join(', ')}`, {
-      context: { source: options.source, score: verdict.score, findings: verdict.findings },
-    });
+    throw new SextantError(
+      'INJECTION_BLOCKED',
+      `Possible prompt injection in ${options.source} (score ${verdict.score}): ${verdict.findings.map((f) => f.category).join(', ')}`,
+      {
+        context: { source: options.source, score: verdict.score, findings: verdict.findings },
+      },
+    );
   }
   const body = verdict.injection && action === 'strip' ? stripInjection(text, options) : text;
   return { text: wrapUntrusted(body, { source: options.source }), verdict, action };

@@ -88,9 +88,48 @@ function cardValid(raw: string): boolean {
 }
 
 const IBAN_LENGTHS: Record<string, number> = {
-  AD: 24, AE: 23, AT: 20, BE: 16, BG: 22, BH: 22, BR: 29, CH: 21, CY: 28, CZ: 24, DE: 22, DK: 18, EE: 20, ES: 24,
-  FI: 18, FR: 27, GB: 22, GI: 23, GR: 27, HR: 21, HU: 28, IE: 22, IL: 23, IS: 26, IT: 27, LI: 21, LT: 20, LU: 20,
-  LV: 21, MC: 27, MT: 31, NL: 18, NO: 15, PL: 28, PT: 25, RO: 24, SA: 24, SE: 24, SI: 19, SK: 24, SM: 27, TR: 26,
+  AD: 24,
+  AE: 23,
+  AT: 20,
+  BE: 16,
+  BG: 22,
+  BH: 22,
+  BR: 29,
+  CH: 21,
+  CY: 28,
+  CZ: 24,
+  DE: 22,
+  DK: 18,
+  EE: 20,
+  ES: 24,
+  FI: 18,
+  FR: 27,
+  GB: 22,
+  GI: 23,
+  GR: 27,
+  HR: 21,
+  HU: 28,
+  IE: 22,
+  IL: 23,
+  IS: 26,
+  IT: 27,
+  LI: 21,
+  LT: 20,
+  LU: 20,
+  LV: 21,
+  MC: 27,
+  MT: 31,
+  NL: 18,
+  NO: 15,
+  PL: 28,
+  PT: 25,
+  RO: 24,
+  SA: 24,
+  SE: 24,
+  SI: 19,
+  SK: 24,
+  SM: 27,
+  TR: 26,
 };
 
 export function ibanValid(raw: string): boolean {
@@ -151,18 +190,55 @@ const B = '(?<![\\w@.+-])';
 const E = '(?![\\w@-]|\\.\\w)';
 
 const DETECTORS: Detector[] = [
-  { type: 'secret', kind: 'private_key', mayMatch: (_, t) => t.includes('PRIVATE KEY-----'), pattern: /-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z]+ )*PRIVATE KEY-----/g },
-  { type: 'secret', kind: 'jwt', mayMatch: (_, t) => t.includes('eyJ'), pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g, valid: jwtValid },
+  {
+    type: 'secret',
+    kind: 'private_key',
+    mayMatch: (_, t) => t.includes('PRIVATE KEY-----'),
+    pattern: /-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z]+ )*PRIVATE KEY-----/g,
+  },
+  {
+    type: 'secret',
+    kind: 'jwt',
+    mayMatch: (_, t) => t.includes('eyJ'),
+    pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g,
+    valid: jwtValid,
+  },
   { type: 'secret', kind: 'anthropic', mayMatch: (_, t) => t.includes('sk-ant-'), pattern: /\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{32,}/g },
   { type: 'secret', kind: 'openai', mayMatch: (_, t) => t.includes('sk-'), pattern: /\bsk-(?:proj-|svcacct-|admin-|sx-)?[A-Za-z0-9_-]{32,}/g },
   { type: 'secret', kind: 'aws_access_key', mayMatch: (_, t) => /A(?:KIA|SIA|BIA|CCA)/.test(t), pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/g },
-  { type: 'secret', kind: 'aws_secret_key', mayMatch: (_, t) => /aws/i.test(t), pattern: /aws.{0,20}?secret.{0,20}?[:=]\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/gi, group: 1 },
-  { type: 'secret', kind: 'github', mayMatch: (_, t) => /gh[pousr]_|github_pat_/.test(t), pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{60,})\b/g },
-  { type: 'secret', kind: 'slack', mayMatch: (_, t) => t.includes('xox') || t.includes('hooks.slack.com'), pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}|https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/[A-Za-z0-9]+/g },
+  {
+    type: 'secret',
+    kind: 'aws_secret_key',
+    mayMatch: (_, t) => /aws/i.test(t),
+    pattern: /aws.{0,20}?secret.{0,20}?[:=]\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/gi,
+    group: 1,
+  },
+  {
+    type: 'secret',
+    kind: 'github',
+    mayMatch: (_, t) => /gh[pousr]_|github_pat_/.test(t),
+    pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{60,})\b/g,
+  },
+  {
+    type: 'secret',
+    kind: 'slack',
+    mayMatch: (_, t) => t.includes('xox') || t.includes('hooks.slack.com'),
+    pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}|https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/[A-Za-z0-9]+/g,
+  },
   { type: 'secret', kind: 'stripe', mayMatch: (_, t) => /[sr]k_(?:live|test)_/.test(t), pattern: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b/g },
   { type: 'secret', kind: 'google', mayMatch: (_, t) => t.includes('AIza'), pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
-  { type: 'email', mayMatch: (f) => f.at, pattern: /(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b/g },
-  { type: 'iban', mayMatch: (f) => f.digits >= 2, pattern: new RegExp(`${B}[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?${E}`, 'g'), valid: ibanValid },
+  {
+    type: 'email',
+    mayMatch: (f) => f.at,
+    pattern:
+      /(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b/g,
+  },
+  {
+    type: 'iban',
+    mayMatch: (f) => f.digits >= 2,
+    pattern: new RegExp(`${B}[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?${E}`, 'g'),
+    valid: ibanValid,
+  },
   { type: 'card', mayMatch: (f) => f.digits >= 12, pattern: new RegExp(`${B}\\d{4}[ -]?\\d{4,6}[ -]?\\d{4,5}(?:[ -]?\\d{1,4})?${E}`, 'g'), valid: cardValid },
   { type: 'ssn', mayMatch: (f) => f.digits >= 9, pattern: new RegExp(`${B}\\d{3}([- ])\\d{2}\\1\\d{4}${E}`, 'g'), valid: ssnValid },
   { type: 'uk_nino', mayMatch: (f) => f.digits >= 6, pattern: /\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/g, valid: ninoValid },
@@ -178,7 +254,12 @@ const DETECTORS: Detector[] = [
     valid: (value) => value !== '0.0.0.0',
     pattern: /(?<![\w.]|\bv)(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![\w]|\.\d)/g,
   },
-  { type: 'phone', mayMatch: (f) => f.digits >= 8, pattern: new RegExp(`${B}(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{1,5}(?:[ .-]\\d{2,8}){1,4}${E}`, 'g'), valid: phoneValid },
+  {
+    type: 'phone',
+    mayMatch: (f) => f.digits >= 8,
+    pattern: new RegExp(`${B}(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{1,5}(?:[ .-]\\d{2,8}){1,4}${E}`, 'g'),
+    valid: phoneValid,
+  },
 ];
 
 /** Every match in `text`, memoized by text for the default (all types) scan. */
@@ -263,7 +344,8 @@ export function redact(text: string, options: RedactOptions = {}): string {
 export function redactValue<T>(value: T, options: RedactOptions = {}): T {
   if (typeof value === 'string') return redact(value, options) as T;
   if (Array.isArray(value)) return redactArray(value, options) as T;
-  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) return redactObject(value as Record<string, unknown>, options) as T;
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
+    return redactObject(value as Record<string, unknown>, options) as T;
   return value;
 }
 

@@ -56,8 +56,8 @@ function redactUrl(url: string): string {
 function transactionsInOrder(db: Kysely<DatabaseSchema>): (queries: CompiledQuery[]) => Promise<void> {
   let last: Promise<unknown> = Promise.resolve();
   return (queries) => {
-    const run = last.then(
-      () => db.transaction().execute(async (tx) => {
+    const run = last.then(() =>
+      db.transaction().execute(async (tx) => {
         for (const query of queries) await tx.executeQuery(query);
       }),
     );
@@ -72,8 +72,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<SqlStor
   if (/^postgres(ql)?:\/\//.test(url)) {
     // int8 and numeric come back as strings by default; our counters and timestamps fit in a double.
     const types = {
-      getTypeParser: (oid: number, format?: any) =>
-        oid === 20 || oid === 1700 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
+      getTypeParser: (oid: number, format?: any) => (oid === 20 || oid === 1700 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)),
     };
     const pool = new pg.Pool({ connectionString: url, max: DEFAULTS.store.postgresPoolSize, types });
     const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });

@@ -59,8 +59,15 @@ export function expandMessageDeltas(spans: { id: string; startedAt: number; attr
     if (isMessagesDelta(value)) {
       const base = full.get(value.$delta.span);
       const expanded = base
-        ? [...base.slice(0, value.$delta.keep), ...(value.$delta.take ? base.slice(value.$delta.from, (value.$delta.from ?? 0) + value.$delta.take) : []), ...value.append]
-        : [{ role: 'system', content: `[${value.$delta.keep + (value.$delta.take ?? 0)} earlier messages not recorded: their span was dropped]` }, ...value.append];
+        ? [
+            ...base.slice(0, value.$delta.keep),
+            ...(value.$delta.take ? base.slice(value.$delta.from, (value.$delta.from ?? 0) + value.$delta.take) : []),
+            ...value.append,
+          ]
+        : [
+            { role: 'system', content: `[${value.$delta.keep + (value.$delta.take ?? 0)} earlier messages not recorded: their span was dropped]` },
+            ...value.append,
+          ];
       span.attributes[key] = expanded;
       full.set(span.id, expanded);
     } else if (Array.isArray(value)) {

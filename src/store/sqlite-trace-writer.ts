@@ -44,7 +44,19 @@ export function sqliteBatchWriter(database: Database.Database): (batch: TraceBat
   return database.transaction((batch: TraceBatch) => {
     for (const s of batch.starts) insertTrace.run(s);
     for (const s of batch.spans) {
-      (s.parentId === null ? upsertSpan : insertSpan).run(s.id, s.traceId, s.parentId, s.kind, s.name, s.status, s.startedAt, s.endedAt, s.attributes, s.events, s.error);
+      (s.parentId === null ? upsertSpan : insertSpan).run(
+        s.id,
+        s.traceId,
+        s.parentId,
+        s.kind,
+        s.name,
+        s.status,
+        s.startedAt,
+        s.endedAt,
+        s.attributes,
+        s.events,
+        s.error,
+      );
     }
     for (const c of batch.counts) addCounts.run(c);
     for (const e of batch.ends) {

@@ -26,7 +26,8 @@ export interface WriteReply {
 }
 
 /** Bytes cross threads as a Uint8Array; better-sqlite3 binds a Buffer. */
-const bindable = (value: unknown) => (value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value);
+const bindable = (value: unknown) =>
+  value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value;
 
 function statementRunner(database: Database.Database): (statements: WriteStatement[]) => void {
   const prepared = new Map<string, Database.Statement>();

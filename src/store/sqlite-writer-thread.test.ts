@@ -13,7 +13,20 @@ const job = (traceId: string, spanIds: string[], over: Partial<TraceBatch['spans
 function batch(traceId: string, spanIds: string[], over: Partial<TraceBatch['spans'][number]> = {}): TraceBatch {
   return {
     starts: [{ id: traceId, runId: null, kind: 'gateway', name: 'chat', agent: null, session: null, tenant: null, startedAt: 1, pid: process.pid, host: 'h' }],
-    spans: spanIds.map((id) => ({ id, traceId, parentId: 'root', kind: 'model', name: 'm', status: 'ok', startedAt: 1, endedAt: 2, attributes: '{}', events: null, error: null, ...over })),
+    spans: spanIds.map((id) => ({
+      id,
+      traceId,
+      parentId: 'root',
+      kind: 'model',
+      name: 'm',
+      status: 'ok',
+      startedAt: 1,
+      endedAt: 2,
+      attributes: '{}',
+      events: null,
+      error: null,
+      ...over,
+    })),
     counts: [],
     ends: [],
   };
@@ -84,7 +97,21 @@ describe('SQLite writer thread', () => {
     const store = await openStore({ url: path });
     try {
       const insert = (id: string) =>
-        store.db.insertInto('cache_metrics').values({ scope_key: id, tenant: 't', model: 'm', exact_hits: 1, semantic_hits: 0, misses: 0, verifier_rejections: 0, saved_usd: 0, saved_ms: 0, updated_at: 1 }).compile();
+        store.db
+          .insertInto('cache_metrics')
+          .values({
+            scope_key: id,
+            tenant: 't',
+            model: 'm',
+            exact_hits: 1,
+            semantic_hits: 0,
+            misses: 0,
+            verifier_rejections: 0,
+            saved_usd: 0,
+            saved_ms: 0,
+            updated_at: 1,
+          })
+          .compile();
       await store.writeBehind([insert('a'), insert('b')]);
       // The second query repeats a key: the whole call rolls back, and the next call still lands.
       await expect(store.writeBehind([insert('c'), insert('a')])).rejects.toMatchObject({ code: 'STORE_ERROR' });

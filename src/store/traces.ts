@@ -179,7 +179,15 @@ async function kyselyWriteBatch(store: SqlStore, batch: TraceBatch): Promise<voi
           })),
         )
         .onConflict((oc) =>
-          oc.column('id').doUpdateSet({ status: 'running', ended_at: null, pid: sql.ref('excluded.pid'), host: sql.ref('excluded.host'), heartbeat_at: sql.ref('excluded.heartbeat_at') } as never),
+          oc
+            .column('id')
+            .doUpdateSet({
+              status: 'running',
+              ended_at: null,
+              pid: sql.ref('excluded.pid'),
+              host: sql.ref('excluded.host'),
+              heartbeat_at: sql.ref('excluded.heartbeat_at'),
+            } as never),
         )
         .execute();
     }
@@ -202,9 +210,7 @@ async function kyselyWriteBatch(store: SqlStore, batch: TraceBatch): Promise<voi
             error: s.error,
           })),
         )
-        .onConflict((oc) =>
-          oc.columns(['trace_id', 'id']).doUpdateSet(Object.fromEntries(SPAN_UPSERT_SET.map((c) => [c, sql.ref(`excluded.${c}`)])) as never),
-        )
+        .onConflict((oc) => oc.columns(['trace_id', 'id']).doUpdateSet(Object.fromEntries(SPAN_UPSERT_SET.map((c) => [c, sql.ref(`excluded.${c}`)])) as never))
         .execute();
     }
     for (const c of batch.counts) {
@@ -254,7 +260,11 @@ export function sqlTraceRepository(store: SqlStore): TraceRepository {
   const db = store.db;
 
   async function find(idOrRunId: string): Promise<TraceRow | undefined> {
-    const exact = await db.selectFrom('traces').selectAll().where((eb) => eb.or([eb('id', '=', idOrRunId), eb('run_id', '=', idOrRunId)])).executeTakeFirst();
+    const exact = await db
+      .selectFrom('traces')
+      .selectAll()
+      .where((eb) => eb.or([eb('id', '=', idOrRunId), eb('run_id', '=', idOrRunId)]))
+      .executeTakeFirst();
     if (exact) return exact;
     const escaped = idOrRunId.replace(/[\\%_]/g, (c) => `\\${c}`);
     const byPrefix = await db
@@ -290,7 +300,10 @@ export function sqlTraceRepository(store: SqlStore): TraceRepository {
       if (filter.kind) q = q.where('kind', '=', filter.kind);
       if (filter.minCostUsd !== undefined) q = q.where('cost_usd', '>=', filter.minCostUsd);
       if (filter.since !== undefined) q = q.where('started_at', '>=', filter.since);
-      return q.orderBy('started_at', 'desc').limit(filter.limit ?? DEFAULTS.trace.listLimit).execute();
+      return q
+        .orderBy('started_at', 'desc')
+        .limit(filter.limit ?? DEFAULTS.trace.listLimit)
+        .execute();
     },
 
     async get(idOrRunId) {
@@ -330,12 +343,20 @@ export function sqlTraceRepository(store: SqlStore): TraceRepository {
       const now = options.now ?? Date.now();
       let removed = 0;
       if (options.maxAgeMs !== undefined) {
-        const old = await db.selectFrom('traces').select('id').where('started_at', '<', now - options.maxAgeMs).where('status', '!=', 'running').execute();
+        const old = await db
+          .selectFrom('traces')
+          .select('id')
+          .where('started_at', '<', now - options.maxAgeMs)
+          .where('status', '!=', 'running')
+          .execute();
         await deleteTraces(old.map((t) => t.id));
         removed += old.length;
       }
       if (options.maxBytes !== undefined) {
-        const total = await db.selectFrom('traces').select((eb) => eb.fn.sum<number>('bytes').as('total')).executeTakeFirst();
+        const total = await db
+          .selectFrom('traces')
+          .select((eb) => eb.fn.sum<number>('bytes').as('total'))
+          .executeTakeFirst();
         let excess = Number(total?.total ?? 0) - options.maxBytes;
         if (excess > 0) {
           const oldest = await db.selectFrom('traces').select(['id', 'bytes']).where('status', '!=', 'running').orderBy('started_at').execute();
@@ -355,7 +376,9 @@ export function sqlTraceRepository(store: SqlStore): TraceRepository {
 }
 
 /** Runs `prune` every `intervalMs` (never keeping the process alive); returns a stop function. */
-export function startRetention(options: { repository: TraceRepository; intervalMs?: number; onError?: (error: unknown) => void } & Omit<PruneOptions, 'now'>): () => void {
+export function startRetention(
+  options: { repository: TraceRepository; intervalMs?: number; onError?: (error: unknown) => void } & Omit<PruneOptions, 'now'>,
+): () => void {
   const { repository, intervalMs = DEFAULTS.trace.retentionIntervalMs, onError, ...prune } = options;
   const timer = setInterval(() => {
     repository.prune(prune).catch((error: unknown) => onError?.(error));

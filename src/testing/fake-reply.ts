@@ -117,7 +117,11 @@ export function lastUserText(body: any): string {
     const m = messages[i];
     if (m?.role !== 'user') continue;
     if (typeof m.content === 'string') return m.content;
-    if (Array.isArray(m.content)) return m.content.filter((p: any) => p?.type === 'text').map((p: any) => p.text).join('');
+    if (Array.isArray(m.content))
+      return m.content
+        .filter((p: any) => p?.type === 'text')
+        .map((p: any) => p.text)
+        .join('');
   }
   return '';
 }

@@ -35,7 +35,12 @@ describe('createFakeUpstream', () => {
     const withUsage = await (await chat(upstream.url, { model: 'm', messages: [], stream: true, stream_options: { include_usage: true } })).text();
     for (const text of [plain, withUsage]) {
       expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
-      expect(text.split('\n\n').filter(Boolean).every((frame) => frame.startsWith('data: '))).toBe(true);
+      expect(
+        text
+          .split('\n\n')
+          .filter(Boolean)
+          .every((frame) => frame.startsWith('data: ')),
+      ).toBe(true);
     }
     expect(plain).not.toContain('"usage"');
     const frames = withUsage.split('\n\n').filter((f) => f.startsWith('data: {'));

@@ -3,5 +3,21 @@
  * no API key. The fake upstream is a real HTTP server speaking the OpenAI and Anthropic wire formats.
  */
 export { createFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from './fake-upstream.js';
-export { fakeEmbedding, type FakeApi, type FakeFault, type FakeReply, type FakeRequest, type FakeResponse, type FakeToolCall, type FakeUsage } from './fake-reply.js';
-export { scriptedModel, type ScriptedModelOptions, type ScriptedProvider, type ScriptedReplies, type ScriptedReply, type ScriptedToolCall } from '../model/providers/scripted.js';
+export {
+  fakeEmbedding,
+  type FakeApi,
+  type FakeFault,
+  type FakeReply,
+  type FakeRequest,
+  type FakeResponse,
+  type FakeToolCall,
+  type FakeUsage,
+} from './fake-reply.js';
+export {
+  scriptedModel,
+  type ScriptedModelOptions,
+  type ScriptedProvider,
+  type ScriptedReplies,
+  type ScriptedReply,
+  type ScriptedToolCall,
+} from '../model/providers/scripted.js';

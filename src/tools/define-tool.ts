@@ -140,7 +140,9 @@ export function defineTool<I, O>(definition: ToolDefinition<I, O>): Tool<I, O> {
       context: { tool: definition.name },
     });
   }
-  const { input, parameters } = definition.inputSchema ? fromJsonSchema<I>(definition.name, definition.inputSchema) : fromZod(definition.name, definition.input);
+  const { input, parameters } = definition.inputSchema
+    ? fromJsonSchema<I>(definition.name, definition.inputSchema)
+    : fromZod(definition.name, definition.input);
   if (parameters.type !== 'object') {
     throw new SextantError('CONFIG_INVALID', `Tool "${definition.name}": input must be an object schema (models pass named arguments)`, {
       context: { tool: definition.name, schemaType: parameters.type },

@@ -67,7 +67,10 @@ const NO_SDK_TIMEOUT_MS = 2_147_483_647;
  */
 export async function mcpTools(options: McpToolsOptions): Promise<McpToolSource> {
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULTS.mcp.connectTimeoutMs;
-  for (const [option, value] of [['connectTimeoutMs', connectTimeoutMs], ['timeoutMs', options.timeoutMs ?? 1]] as const) {
+  for (const [option, value] of [
+    ['connectTimeoutMs', connectTimeoutMs],
+    ['timeoutMs', options.timeoutMs ?? 1],
+  ] as const) {
     if (!(value > 0)) throw new SextantError('CONFIG_INVALID', `mcpTools: ${option} must be positive`, { context: { [option]: value } });
   }
   const server = describeServer(options.server);
@@ -134,7 +137,9 @@ function describeServer(server: McpStdioServer | McpHttpServer): string {
   if ('url' in server) {
     const url = URL.canParse(String(server.url)) ? new URL(server.url) : undefined;
     if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
-      throw new SextantError('CONFIG_INVALID', `mcpTools: server.url must be an http(s) URL, got ${String(server.url)}`, { context: { url: String(server.url) } });
+      throw new SextantError('CONFIG_INVALID', `mcpTools: server.url must be an http(s) URL, got ${String(server.url)}`, {
+        context: { url: String(server.url) },
+      });
     }
     return `${url.origin}${url.pathname}`;
   }
@@ -146,12 +151,19 @@ function describeServer(server: McpStdioServer | McpHttpServer): string {
 
 function select(listed: McpTool[], options: McpToolsOptions, server: string): McpTool[] {
   const names = new Set(listed.map((t) => t.name));
-  for (const [option, wanted] of [['include', options.include], ['exclude', options.exclude]] as const) {
+  for (const [option, wanted] of [
+    ['include', options.include],
+    ['exclude', options.exclude],
+  ] as const) {
     const unknown = (wanted ?? []).filter((name) => !names.has(name));
     if (unknown.length > 0) {
-      throw new SextantError('CONFIG_INVALID', `mcpTools: ${option} names tools the MCP server ${server} does not have: ${unknown.join(', ')} (it has: ${[...names].join(', ')})`, {
-        context: { server, option, unknown, available: [...names] },
-      });
+      throw new SextantError(
+        'CONFIG_INVALID',
+        `mcpTools: ${option} names tools the MCP server ${server} does not have: ${unknown.join(', ')} (it has: ${[...names].join(', ')})`,
+        {
+          context: { server, option, unknown, available: [...names] },
+        },
+      );
     }
   }
   return listed.filter((t) => (!options.include || options.include.includes(t.name)) && !options.exclude?.includes(t.name));
@@ -202,7 +214,10 @@ function toTool(mcp: McpTool, name: string, scope: ToolScope): Tool {
 async function callTool(name: string, input: unknown, signal: AbortSignal, scope: ToolScope): Promise<unknown> {
   let result: CallToolResult;
   try {
-    result = (await scope.client.callTool({ name, arguments: input as Record<string, unknown> }, undefined, { signal, timeout: NO_SDK_TIMEOUT_MS })) as CallToolResult;
+    result = (await scope.client.callTool({ name, arguments: input as Record<string, unknown> }, undefined, {
+      signal,
+      timeout: NO_SDK_TIMEOUT_MS,
+    })) as CallToolResult;
   } catch (error) {
     // An abort is the run's or the attempt's own (time limit, cancellation): the runtime reports it.
     if (signal.aborted) throw signal.reason;
@@ -240,7 +255,9 @@ function renderContent(result: CallToolResult): string {
         case 'audio':
           return `[${block.type} ${block.mimeType}, ${Math.floor((block.data.length * 3) / 4)} bytes]`;
         case 'resource':
-          return 'text' in block.resource ? block.resource.text : `[resource ${block.resource.uri}${block.resource.mimeType ? ` ${block.resource.mimeType}` : ''}]`;
+          return 'text' in block.resource
+            ? block.resource.text
+            : `[resource ${block.resource.uri}${block.resource.mimeType ? ` ${block.resource.mimeType}` : ''}]`;
         case 'resource_link':
           return `[resource ${block.uri}${block.name ? ` "${block.name}"` : ''}]`;
         default:

@@ -23,7 +23,8 @@ export const systemResolver: Resolver = async (hostname) =>
   (await dnsLookup(hostname, { all: true, verbatim: true })).map((a) => ({ address: a.address, family: a.family as 4 | 6 }));
 
 /** Cloud metadata endpoints reachable by name; their addresses (169.254.169.254, fd00:ec2::254, 100.100.100.200) are also blocked by range. */
-const BLOCKED_HOSTNAMES = /^(?:localhost|.*\.localhost|metadata|metadata\.google\.internal|metadata\.goog|instance-data(?:\.ec2\.internal)?|metadata\.azure\.internal|.*\.internal)\.?$/i;
+const BLOCKED_HOSTNAMES =
+  /^(?:localhost|.*\.localhost|metadata|metadata\.google\.internal|metadata\.goog|instance-data(?:\.ec2\.internal)?|metadata\.azure\.internal|.*\.internal)\.?$/i;
 
 /** inet_aton spellings: 1-4 parts, each decimal, octal (leading 0) or hex (0x): `2130706433`, `0x7f.1`, `0177.0.0.1`. */
 export function parseLooseIpv4(host: string): string | undefined {
@@ -174,12 +175,16 @@ export async function safeFetch(input: string, options: SafeFetchOptions = {}): 
     const pinned = await checkUrl(url, options);
     const agent = pinnedAgent(pinned);
     try {
-      const response = await request(url, { method, headers: options.headers, body, dispatcher: agent, signal, maxRedirections: 0 } as Parameters<typeof request>[1]);
+      const response = await request(url, { method, headers: options.headers, body, dispatcher: agent, signal, maxRedirections: 0 } as Parameters<
+        typeof request
+      >[1]);
       const location = response.headers.location;
       if ([301, 302, 303, 307, 308].includes(response.statusCode) && typeof location === 'string') {
         await response.body.dump();
         if (redirects.length >= maxRedirects) {
-          throw new SextantError('SSRF_BLOCKED', `Too many redirects (more than ${maxRedirects}) from ${input}`, { context: { url: input, redirects: [...redirects, url.href] } });
+          throw new SextantError('SSRF_BLOCKED', `Too many redirects (more than ${maxRedirects}) from ${input}`, {
+            context: { url: input, redirects: [...redirects, url.href] },
+          });
         }
         redirects.push(url.href);
         url = new URL(location, url);
@@ -192,7 +197,9 @@ export async function safeFetch(input: string, options: SafeFetchOptions = {}): 
       const declared = Number(response.headers['content-length'] ?? 0);
       if (declared > maxBytes) {
         await response.body.destroy();
-        throw new SextantError('PAYLOAD_TOO_LARGE', `${url.href} is ${declared} bytes, over the ${maxBytes}-byte limit`, { context: { url: url.href, maxBytes } });
+        throw new SextantError('PAYLOAD_TOO_LARGE', `${url.href} is ${declared} bytes, over the ${maxBytes}-byte limit`, {
+          context: { url: url.href, maxBytes },
+        });
       }
       const chunks: Buffer[] = [];
       let size = 0;
@@ -212,12 +219,20 @@ export async function safeFetch(input: string, options: SafeFetchOptions = {}): 
       if (isSextantError(error)) throw error;
       if (signal.aborted) {
         const byCaller = options.signal?.aborted;
-        throw new SextantError(byCaller ? 'ABORTED' : 'TIMEOUT', byCaller ? `Fetching ${url.href} was aborted` : `Fetching ${url.href} took longer than ${timeoutMs} ms`, {
-          cause: error,
-          context: { url: url.href, timeoutMs },
-        });
+        throw new SextantError(
+          byCaller ? 'ABORTED' : 'TIMEOUT',
+          byCaller ? `Fetching ${url.href} was aborted` : `Fetching ${url.href} took longer than ${timeoutMs} ms`,
+          {
+            cause: error,
+            context: { url: url.href, timeoutMs },
+          },
+        );
       }
-      throw new SextantError('NETWORK_ERROR', `Fetching ${url.href} failed: ${(error as Error).message}`, { cause: error, retryable: true, context: { url: url.href } });
+      throw new SextantError('NETWORK_ERROR', `Fetching ${url.href} failed: ${(error as Error).message}`, {
+        cause: error,
+        retryable: true,
+        context: { url: url.href },
+      });
     } finally {
       void agent.close();
     }

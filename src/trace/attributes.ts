@@ -178,9 +178,7 @@ export interface DecisionTool {
 }
 
 /** What the model chose (DECISION_CHOICE): tool calls, or an answer. */
-export type DecisionChoice =
-  | { type: 'tool_calls'; toolCalls: { id: string; name: string; arguments: string }[] }
-  | { type: 'answer'; text: string };
+export type DecisionChoice = { type: 'tool_calls'; toolCalls: { id: string; name: string; arguments: string }[] } | { type: 'answer'; text: string };
 
 /** One source an answer rests on (DECISION_SOURCES). */
 export interface DecisionSource {

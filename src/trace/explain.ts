@@ -83,7 +83,9 @@ function describeModel(span: StoredSpan, max: number): string[] {
 function describeTool(span: StoredSpan, max: number): string[] {
   const a = span.attributes;
   const failed = a[ATTR.TOOL_IS_ERROR] === true || span.status !== 'ok';
-  const lines = [`tool ${String(a[ATTR.TOOL_NAME] ?? span.name)} · ${duration(span)}${failed ? ' · FAILED' : ''}${Number(a[ATTR.TOOL_ATTEMPTS] ?? 1) > 1 ? ` · ${String(a[ATTR.TOOL_ATTEMPTS])} attempts` : ''}`];
+  const lines = [
+    `tool ${String(a[ATTR.TOOL_NAME] ?? span.name)} · ${duration(span)}${failed ? ' · FAILED' : ''}${Number(a[ATTR.TOOL_ATTEMPTS] ?? 1) > 1 ? ` · ${String(a[ATTR.TOOL_ATTEMPTS])} attempts` : ''}`,
+  ];
   if (a[ATTR.TOOL_INPUT] !== undefined) lines.push(`  input:  ${oneLine(a[ATTR.TOOL_INPUT], max)}`);
   if (a[ATTR.TOOL_OUTPUT] !== undefined) lines.push(`  output: ${oneLine(a[ATTR.TOOL_OUTPUT], max)}`);
   if (span.error) lines.push(`  error:  ${span.error.code ? `[${span.error.code}] ` : ''}${oneLine(span.error.message, max)}`);
@@ -94,7 +96,9 @@ function describeCheck(span: StoredSpan, max: number): string[] {
   const a = span.attributes;
   const score = typeof a[ATTR.CHECK_SCORE] === 'number' ? ` (${(a[ATTR.CHECK_SCORE] as number).toFixed(2)})` : '';
   const action = a[ATTR.CHECK_VERDICT] === 'fail' && a[ATTR.CHECK_ACTION] ? ` → ${String(a[ATTR.CHECK_ACTION])}` : '';
-  return [`check ${String(a[ATTR.CHECK_NAME] ?? span.name)}: ${String(a[ATTR.CHECK_VERDICT] ?? span.status)}${score}${action}${a[ATTR.CHECK_REASON] ? ` — ${oneLine(a[ATTR.CHECK_REASON], max)}` : ''}`];
+  return [
+    `check ${String(a[ATTR.CHECK_NAME] ?? span.name)}: ${String(a[ATTR.CHECK_VERDICT] ?? span.status)}${score}${action}${a[ATTR.CHECK_REASON] ? ` — ${oneLine(a[ATTR.CHECK_REASON], max)}` : ''}`,
+  ];
 }
 
 /**
@@ -115,9 +119,13 @@ export function explainTrace(options: ExplainOptions): string {
   const ra = root?.attributes ?? {};
   const out: string[] = [];
 
-  const who = [trace.agent && `agent ${trace.agent}`, trace.session && `session ${trace.session}`, trace.tenant && `tenant ${trace.tenant}`].filter(Boolean).join(' · ');
+  const who = [trace.agent && `agent ${trace.agent}`, trace.session && `session ${trace.session}`, trace.tenant && `tenant ${trace.tenant}`]
+    .filter(Boolean)
+    .join(' · ');
   out.push(`${trace.kind === 'run' ? 'Run' : 'Trace'} ${trace.run_id ?? trace.id}${who ? ` · ${who}` : ''}`);
-  out.push(`Started ${new Date(trace.started_at).toISOString()} · ${trace.status} · ${trace.steps} steps · ${usd(trace.cost_usd)} · ${trace.input_tokens} in / ${trace.output_tokens} out tokens${trace.ended_at ? ` · ${ms(trace.ended_at - trace.started_at)}` : ''}`);
+  out.push(
+    `Started ${new Date(trace.started_at).toISOString()} · ${trace.status} · ${trace.steps} steps · ${usd(trace.cost_usd)} · ${trace.input_tokens} in / ${trace.output_tokens} out tokens${trace.ended_at ? ` · ${ms(trace.ended_at - trace.started_at)}` : ''}`,
+  );
   if (trace.dropped_spans > 0) out.push(`Note: ${trace.dropped_spans} spans were dropped under load; the timeline is partial.`);
   if (ra[ATTR.RUN_INPUT] !== undefined) out.push(`Input: ${oneLine(ra[ATTR.RUN_INPUT], max)}`);
   out.push('');

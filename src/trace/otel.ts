@@ -66,7 +66,8 @@ function toAttributeValue(value: unknown): AttributeValue | undefined {
 function spanName(kind: SpanKind, name: string, attributes: Record<string, unknown>): string {
   const op = OPERATION_OF[kind];
   if (!op) return name;
-  const target = kind === 'run' ? attributes[ATTR.AGENT_NAME] ?? name : kind === 'model' ? attributes[ATTR.REQUEST_MODEL] ?? name : attributes[ATTR.TOOL_NAME] ?? name;
+  const target =
+    kind === 'run' ? (attributes[ATTR.AGENT_NAME] ?? name) : kind === 'model' ? (attributes[ATTR.REQUEST_MODEL] ?? name) : (attributes[ATTR.TOOL_NAME] ?? name);
   return `${op} ${String(target)}`;
 }
 
@@ -161,7 +162,8 @@ export interface OtlpTracerOptions {
 
 /** A ready OTLP pipeline: provider, batch processor and OTLP/HTTP exporter, wrapped as a Sextant Tracer. */
 export function createOtlpTracer(options: OtlpTracerOptions = {}): Tracer & { flush(): Promise<void>; shutdown(): Promise<void> } {
-  const exporter = options.exporter ?? new OTLPTraceExporter({ ...(options.url ? { url: options.url } : {}), ...(options.headers ? { headers: options.headers } : {}) });
+  const exporter =
+    options.exporter ?? new OTLPTraceExporter({ ...(options.url ? { url: options.url } : {}), ...(options.headers ? { headers: options.headers } : {}) });
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName ?? 'sextant' }),
     spanProcessors: [new BatchSpanProcessor(exporter)],

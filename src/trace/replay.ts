@@ -147,7 +147,14 @@ export function recordingFromSpans(spans: StoredSpan[]): Recording {
         id: String(attr(s, ATTR.TOOL_CALL_ID) ?? s.id),
         name: String(attr(s, ATTR.TOOL_NAME) ?? s.name),
         input: attr(s, ATTR.TOOL_INPUT),
-        output: typeof output === 'string' ? output : output === undefined ? (s.error ? `Error (${s.error.code ?? 'TOOL_ERROR'}): ${s.error.message}` : '') : JSON.stringify(output),
+        output:
+          typeof output === 'string'
+            ? output
+            : output === undefined
+              ? s.error
+                ? `Error (${s.error.code ?? 'TOOL_ERROR'}): ${s.error.message}`
+                : ''
+              : JSON.stringify(output),
         isError: attr(s, ATTR.TOOL_IS_ERROR) === true || s.status === 'error',
       };
     });
@@ -212,9 +219,10 @@ function requestDifference(request: ModelRequest, recorded: RecordedModelCall): 
     const wasNames = new Set(was.map((t) => t.name));
     const added = [...names].filter((n) => !wasNames.has(n));
     const removed = [...wasNames].filter((n) => !names.has(n));
-    const detail = added.length || removed.length
-      ? `tools offered differ: ${[added.length ? `added ${added.join(', ')}` : '', removed.length ? `removed ${removed.join(', ')}` : ''].filter(Boolean).join('; ')}`
-      : 'tool descriptions differ';
+    const detail =
+      added.length || removed.length
+        ? `tools offered differ: ${[added.length ? `added ${added.join(', ')}` : '', removed.length ? `removed ${removed.join(', ')}` : ''].filter(Boolean).join('; ')}`
+        : 'tool descriptions differ';
     return { detail, expected: was, actual: offered };
   }
   const n = Math.max(request.messages.length, recorded.messages.length);
@@ -224,7 +232,11 @@ function requestDifference(request: ModelRequest, recorded: RecordedModelCall): 
     if (!a || !e || normalizeMessage(a) !== normalizeMessage(e)) {
       if (!a) return { detail: `the request has ${request.messages.length} messages, the recording ${recorded.messages.length}`, expected: e };
       if (!e) return { detail: `the request has an extra message ${i} (${a.role})`, actual: a };
-      return { detail: `message ${i} (${e.role}) differs: expected "${short(textOf(e.content as string) || e)}", got "${short(textOf(a.content as string) || a)}"`, expected: e, actual: a };
+      return {
+        detail: `message ${i} (${e.role}) differs: expected "${short(textOf(e.content as string) || e)}", got "${short(textOf(a.content as string) || a)}"`,
+        expected: e,
+        actual: a,
+      };
     }
   }
   return undefined;
@@ -276,10 +288,20 @@ function replayProvider(recording: Recording, state: ReplayState, live: Provider
     const recorded = recording.modelCalls[index++];
     if (live) return live.generate(request, { signal: state.controller.signal });
     if (!recorded) {
-      throw diverge(state, { step: (recording.modelCalls.at(-1)?.step ?? 0) + 1, kind: 'stop', detail: `the agent made model call ${index}, the recording ended after ${recording.modelCalls.length}` });
+      throw diverge(state, {
+        step: (recording.modelCalls.at(-1)?.step ?? 0) + 1,
+        kind: 'stop',
+        detail: `the agent made model call ${index}, the recording ended after ${recording.modelCalls.length}`,
+      });
     }
     const difference = requestDifference(request, recorded);
-    if (difference) throw diverge(state, { step: recorded.step, kind: 'request', ...difference, detail: `the model request no longer matches the recording: ${difference.detail}` });
+    if (difference)
+      throw diverge(state, {
+        step: recorded.step,
+        kind: 'request',
+        ...difference,
+        detail: `the model request no longer matches the recording: ${difference.detail}`,
+      });
     return responseFrom(recorded);
   };
   return {
@@ -307,7 +329,12 @@ function replayTools(tools: Tool[], recording: Recording, state: ReplayState): T
         recording.toolCalls.find((c) => !used.has(c) && c.name === tool.name && canonical(c.input) === args);
       if (!found) {
         const step = recording.toolCalls.find((c) => !used.has(c))?.step ?? recording.steps;
-        throw diverge(state, { step, kind: 'tool', detail: `the agent called ${tool.name}(${short(args)}), which the recording never did at this point`, actual: { name: tool.name, input } });
+        throw diverge(state, {
+          step,
+          kind: 'tool',
+          detail: `the agent called ${tool.name}(${short(args)}), which the recording never did at this point`,
+          actual: { name: tool.name, input },
+        });
       }
       used.add(found);
       if (found.isError) {
@@ -321,23 +348,50 @@ function replayTools(tools: Tool[], recording: Recording, state: ReplayState): T
 
 function choiceDifference(step: number, expected: DecisionChoice, actual: DecisionChoice): Divergence | undefined {
   if (expected.type === 'answer' && actual.type === 'answer') {
-    return expected.text === actual.text ? undefined : { step, kind: 'answer', detail: `different answer: expected "${short(expected.text)}", got "${short(actual.text)}"`, expected: expected.text, actual: actual.text };
+    return expected.text === actual.text
+      ? undefined
+      : {
+          step,
+          kind: 'answer',
+          detail: `different answer: expected "${short(expected.text)}", got "${short(actual.text)}"`,
+          expected: expected.text,
+          actual: actual.text,
+        };
   }
   if (expected.type === 'tool_calls' && actual.type === 'tool_calls') {
     const names = (c: typeof expected) => c.toolCalls.map((t) => t.name).join(', ');
     if (names(expected) !== names(actual)) {
-      return { step, kind: 'tool', detail: `different tool: expected ${names(expected)}, got ${names(actual)}`, expected: expected.toolCalls, actual: actual.toolCalls };
+      return {
+        step,
+        kind: 'tool',
+        detail: `different tool: expected ${names(expected)}, got ${names(actual)}`,
+        expected: expected.toolCalls,
+        actual: actual.toolCalls,
+      };
     }
     for (const [i, e] of expected.toolCalls.entries()) {
       const a = actual.toolCalls[i];
       if (canonical(e.arguments) !== canonical(a.arguments)) {
-        return { step, kind: 'arguments', detail: `different arguments for ${e.name}: expected ${short(e.arguments)}, got ${short(a.arguments)}`, expected: e.arguments, actual: a.arguments };
+        return {
+          step,
+          kind: 'arguments',
+          detail: `different arguments for ${e.name}: expected ${short(e.arguments)}, got ${short(a.arguments)}`,
+          expected: e.arguments,
+          actual: a.arguments,
+        };
       }
     }
     return undefined;
   }
-  const describe = (c: DecisionChoice) => (c.type === 'answer' ? `an answer "${short(c.text, 60)}"` : `tool calls ${c.toolCalls.map((t) => t.name).join(', ')}`);
-  return { step, kind: expected.type === 'answer' || actual.type === 'answer' ? 'tool' : 'answer', detail: `expected ${describe(expected)}, got ${describe(actual)}`, expected, actual };
+  const describe = (c: DecisionChoice) =>
+    c.type === 'answer' ? `an answer "${short(c.text, 60)}"` : `tool calls ${c.toolCalls.map((t) => t.name).join(', ')}`;
+  return {
+    step,
+    kind: expected.type === 'answer' || actual.type === 'answer' ? 'tool' : 'answer',
+    detail: `expected ${describe(expected)}, got ${describe(actual)}`,
+    expected,
+    actual,
+  };
 }
 
 /** Compares two runs' behaviour step by step; returns the first difference. */
@@ -354,21 +408,43 @@ export function compareRecordings(expected: Recording, actual: Recording): Diver
     const at = actual.toolCalls.filter((c) => c.step === step);
     for (let i = 0; i < Math.min(et.length, at.length); i++) {
       if (et[i].output !== at[i].output || et[i].isError !== at[i].isError) {
-        return { step, kind: 'tool_result', detail: `${et[i].name} returned something else: expected "${short(et[i].output)}", got "${short(at[i].output)}"`, expected: et[i].output, actual: at[i].output };
+        return {
+          step,
+          kind: 'tool_result',
+          detail: `${et[i].name} returned something else: expected "${short(et[i].output)}", got "${short(at[i].output)}"`,
+          expected: et[i].output,
+          actual: at[i].output,
+        };
       }
     }
     if (et.length !== at.length) {
       const names = (calls: RecordedToolCall[]) => (calls.length ? calls.map((c) => c.name).join(', ') : 'none');
-      return { step, kind: 'tool', detail: `different tool executions: the recording ran ${names(et)}, the replay ran ${names(at)}`, expected: et.map((c) => c.name), actual: at.map((c) => c.name) };
+      return {
+        step,
+        kind: 'tool',
+        detail: `different tool executions: the recording ran ${names(et)}, the replay ran ${names(at)}`,
+        expected: et.map((c) => c.name),
+        actual: at.map((c) => c.name),
+      };
     }
     if (em.length !== am.length) {
       if (am.length === 0) break;
-      return { step, kind: 'stop', detail: `step ${step} made ${am.length} model and ${at.length} tool calls; the recording made ${em.length} and ${et.length}` };
+      return {
+        step,
+        kind: 'stop',
+        detail: `step ${step} made ${am.length} model and ${at.length} tool calls; the recording made ${em.length} and ${et.length}`,
+      };
     }
   }
   if (expected.steps !== actual.steps || expected.stopReason !== actual.stopReason) {
     const step = Math.min(expected.steps, actual.steps) + 1;
-    return { step, kind: 'stop', detail: `the replay stopped after ${actual.steps} steps (${actual.stopReason}); the recording after ${expected.steps} steps (${expected.stopReason})`, expected: expected.stopReason, actual: actual.stopReason };
+    return {
+      step,
+      kind: 'stop',
+      detail: `the replay stopped after ${actual.steps} steps (${actual.stopReason}); the recording after ${expected.steps} steps (${expected.stopReason})`,
+      expected: expected.stopReason,
+      actual: actual.stopReason,
+    };
   }
   return undefined;
 }

@@ -182,9 +182,13 @@ class StoreTracerImpl implements StoreTracer {
 
   constructor(options: StoreTracerOptions) {
     if (options.redact !== false && typeof options.redact !== 'function') {
-      throw new SextantError('CONFIG_INVALID', 'createStoreTracer needs `redact`: a redactor (e.g. redactValue from the security module) or false to store spans unredacted', {
-        context: { redact: typeof options.redact },
-      });
+      throw new SextantError(
+        'CONFIG_INVALID',
+        'createStoreTracer needs `redact`: a redactor (e.g. redactValue from the security module) or false to store spans unredacted',
+        {
+          context: { redact: typeof options.redact },
+        },
+      );
     }
     this.repository = options.repository;
     this.redact = options.redact;

@@ -78,8 +78,7 @@ export function scriptedTerminal(steps: Step[]): ScriptedTerminal {
 /** Errors shaped as the upstream error mapping makes them. */
 export const upstream = {
   serverError: () => new SextantError('UPSTREAM_ERROR', 'upstream returned 503', { status: 503, retryable: true }),
-  rateLimited: (retryAfterMs?: number) =>
-    new SextantError('UPSTREAM_RATE_LIMITED', 'upstream returned 429', { status: 429, retryable: true, retryAfterMs }),
+  rateLimited: (retryAfterMs?: number) => new SextantError('UPSTREAM_RATE_LIMITED', 'upstream returned 429', { status: 429, retryable: true, retryAfterMs }),
   quota: () => new SextantError('UPSTREAM_QUOTA_EXCEEDED', 'insufficient_quota', { status: 429, retryable: false }),
   badRequest: () => new SextantError('INVALID_REQUEST', 'upstream returned 400', { status: 400, retryable: false }),
   network: () => new SextantError('NETWORK_ERROR', 'ECONNRESET', { retryable: true }),

@@ -27,16 +27,26 @@ export interface GroundednessOptions extends Partial<JudgeOptions> {
  * grounded, so the verdict is a failure.
  */
 export async function gradeGroundedness(options: GroundednessOptions): Promise<CheckVerdict> {
-  if (options.documents.length === 0) return { pass: false, score: 0, reason: 'there are no documents to ground the answer in', evidence: { settledBy: 'precheck' } };
+  if (options.documents.length === 0)
+    return { pass: false, score: 0, reason: 'there are no documents to ground the answer in', evidence: { settledBy: 'precheck' } };
   let precheck;
   if (options.precheck !== false) {
     precheck = groundednessPrecheck({ answer: options.answer, documents: documentTexts(options.documents), question: options.question });
     if (precheck.verdict !== 'undecided') {
-      return { pass: precheck.verdict === 'supported', score: precheck.coverage, reason: precheck.reason, evidence: { settledBy: 'precheck', ...precheck.evidence } };
+      return {
+        pass: precheck.verdict === 'supported',
+        score: precheck.coverage,
+        reason: precheck.reason,
+        evidence: { settledBy: 'precheck', ...precheck.evidence },
+      };
     }
   }
   if (!options.model || !options.modelName) {
-    return { pass: 'unknown', reason: `the pre-check could not settle it (${precheck?.reason ?? 'pre-check off'}) and no judge model was given`, evidence: { settledBy: 'none', precheck } };
+    return {
+      pass: 'unknown',
+      reason: `the pre-check could not settle it (${precheck?.reason ?? 'pre-check off'}) and no judge model was given`,
+      evidence: { settledBy: 'none', precheck },
+    };
   }
   const prompt = [
     options.question ? `Question:\n${options.question}\n` : '',
@@ -44,8 +54,19 @@ export async function gradeGroundedness(options: GroundednessOptions): Promise<C
     `Answer:\n${options.answer}\n`,
     'Is every claim of the answer supported by the documents?',
   ].join('\n');
-  const verdict = await askJudge({ model: options.model, modelName: options.modelName, votes: options.votes, retries: options.retries, signal: options.signal, system: SYSTEM, prompt });
-  return { ...verdict, evidence: { settledBy: 'judge', precheck: precheck && { reason: precheck.reason, coverage: precheck.coverage }, ...(verdict.evidence as object) } };
+  const verdict = await askJudge({
+    model: options.model,
+    modelName: options.modelName,
+    votes: options.votes,
+    retries: options.retries,
+    signal: options.signal,
+    system: SYSTEM,
+    prompt,
+  });
+  return {
+    ...verdict,
+    evidence: { settledBy: 'judge', precheck: precheck && { reason: precheck.reason, coverage: precheck.coverage }, ...(verdict.evidence as object) },
+  };
 }
 
 /** A check that fails answers not supported by what the run retrieved (documents and tool results). */

@@ -41,7 +41,9 @@ export function parseJudgeReply(text: string): { ok: true; value: JudgeVerdict }
     return { ok: false, error: `not JSON: ${body.slice(0, 80)}` };
   }
   const parsed = JudgeVerdict.safeParse(json);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+  return parsed.success
+    ? { ok: true, value: parsed.data }
+    : { ok: false, error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
 }
 
 async function vote(options: JudgeOptions, system: string, prompt: string): Promise<JudgeVote> {

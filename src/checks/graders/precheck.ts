@@ -89,7 +89,10 @@ export function groundednessPrecheck(input: GroundednessPrecheckInput): Grounded
       if (doc.numbers.has(n)) {
         supported++;
         answerClaimTokens.push(t);
-        if (!question.numbers.has(n)) { supportedNewWords.push(t.raw); supportedNewTokens.push(t); }
+        if (!question.numbers.has(n)) {
+          supportedNewWords.push(t.raw);
+          supportedNewTokens.push(t);
+        }
       } else if (!question.numbers.has(n)) unsupportedNumbers.push(t.raw);
       continue;
     }
@@ -98,7 +101,10 @@ export function groundednessPrecheck(input: GroundednessPrecheckInput): Grounded
     if (known(t, doc) || (n !== undefined && doc.numbers.has(n))) {
       supported++;
       answerClaimTokens.push(t);
-      if (!known(t, question)) { supportedNewWords.push(t.raw); supportedNewTokens.push(t); }
+      if (!known(t, question)) {
+        supportedNewWords.push(t.raw);
+        supportedNewTokens.push(t);
+      }
     } else if (!known(t, question)) {
       if (t.capitalized || (t.sentenceStart && /^\p{Lu}/u.test(t.raw))) unsupportedEntities.push(t.raw);
       else unsupportedWords.push(t.raw);
@@ -116,10 +122,12 @@ export function groundednessPrecheck(input: GroundednessPrecheckInput): Grounded
   if (unsupportedWords.length > 0) return result('undecided', `words not in the documents: ${unsupportedWords.join(', ')}`);
   if (negationAdded) return result('undecided', 'the answer negates something the documents state positively');
   if (supportedNewWords.length === 0) return result('undecided', 'the answer adds nothing beyond the question that the documents could confirm');
-  if (input.question !== undefined && isChoiceQuestion(input.question)) return result('undecided', 'choosing between alternatives the documents all mention needs reasoning');
+  if (input.question !== undefined && isChoiceQuestion(input.question))
+    return result('undecided', 'choosing between alternatives the documents all mention needs reasoning');
   if (!colocated(answerClaimTokens, input.documents)) return result('undecided', 'the answer joins words found in different places of the documents');
   const focus = questionFocus(input.question ?? '', supportedNewTokens, input.documents, doc);
-  if (focus < DEFAULTS.checks.precheck.minQuestionFocus) return result('undecided', `the passages holding the answer match only ${Math.round(focus * 100)}% of the question's terms`);
+  if (focus < DEFAULTS.checks.precheck.minQuestionFocus)
+    return result('undecided', `the passages holding the answer match only ${Math.round(focus * 100)}% of the question's terms`);
   return result('supported', 'every content word, number and name of the answer is found in the documents');
 }
 

@@ -8,7 +8,7 @@ const STOPWORDS = new Set(
   (
     'a an the and or but if then than that this these those there here of in on at to for from by with without ' +
     'about into onto over under after before between during through since until upon as is are was were be been being ' +
-    'am do does did done has have had having will would shall should can could may might must it its it\'s he she they them ' +
+    "am do does did done has have had having will would shall should can could may might must it its it's he she they them " +
     'his her hers their theirs him we us our you your i me my mine who whom whose which what when where why how ' +
     'also so such very just only both either neither each any all some most more much many other another same ' +
     'one ones s t also actually overall whereas while yet still however instead well called known named'
@@ -18,12 +18,54 @@ const STOPWORDS = new Set(
 const NEGATIONS = new Set(['not', 'no', 'never', 'none', 'nobody', 'nothing', 'neither', 'nor', 'without', "n't", 'cannot', 'false', 'incorrect']);
 
 const NUMBER_WORDS: Record<string, number> = {
-  zero: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
-  eleven: 11, twelve: 12, thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17, eighteen: 18,
-  nineteen: 19, twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, seventy: 70, eighty: 80, ninety: 90,
-  hundred: 100, thousand: 1000, million: 1_000_000, billion: 1_000_000_000,
-  first: 1, second: 2, third: 3, fourth: 4, fifth: 5, sixth: 6, seventh: 7, eighth: 8, ninth: 9, tenth: 10,
-  once: 1, twice: 2, dozen: 12, single: 1, double: 2, triple: 3,
+  zero: 0,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  thirteen: 13,
+  fourteen: 14,
+  fifteen: 15,
+  sixteen: 16,
+  seventeen: 17,
+  eighteen: 18,
+  nineteen: 19,
+  twenty: 20,
+  thirty: 30,
+  forty: 40,
+  fifty: 50,
+  sixty: 60,
+  seventy: 70,
+  eighty: 80,
+  ninety: 90,
+  hundred: 100,
+  thousand: 1000,
+  million: 1_000_000,
+  billion: 1_000_000_000,
+  first: 1,
+  second: 2,
+  third: 3,
+  fourth: 4,
+  fifth: 5,
+  sixth: 6,
+  seventh: 7,
+  eighth: 8,
+  ninth: 9,
+  tenth: 10,
+  once: 1,
+  twice: 2,
+  dozen: 12,
+  single: 1,
+  double: 2,
+  triple: 3,
 };
 
 export interface Token {
@@ -38,7 +80,10 @@ export interface Token {
 }
 
 function fold(text: string): string {
-  return text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  return text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase();
 }
 
 /** A light English stemmer: strips inflections and common derivations so "directed", "director" and "directing" meet. */
@@ -46,10 +91,47 @@ export function stem(word: string): string {
   let w = word.replace(/'s$/, '').replace(/[’']/g, '');
   if (w.length <= 3 || /\d/.test(w)) return w;
   const rules: Array<[RegExp, string]> = [
-    [/ies$/, 'y'], [/sses$/, 'ss'], [/([^su])s$/, '$1'],
+    [/ies$/, 'y'],
+    [/sses$/, 'ss'],
+    [/([^su])s$/, '$1'],
   ];
-  for (const [pattern, repl] of rules) if (pattern.test(w)) { w = w.replace(pattern, repl); break; }
-  const suffixes = ['ational', 'ization', 'fulness', 'ousness', 'iveness', 'ations', 'ation', 'ments', 'ment', 'ness', 'ingly', 'edly', 'ing', 'ers', 'er', 'ed', 'ly', 'ion', 'ive', 'ity', 'al', 'ic', 'ical', 'an', 'ian', 'ese', 'ish', 'ist', 'ism', 'or'];
+  for (const [pattern, repl] of rules)
+    if (pattern.test(w)) {
+      w = w.replace(pattern, repl);
+      break;
+    }
+  const suffixes = [
+    'ational',
+    'ization',
+    'fulness',
+    'ousness',
+    'iveness',
+    'ations',
+    'ation',
+    'ments',
+    'ment',
+    'ness',
+    'ingly',
+    'edly',
+    'ing',
+    'ers',
+    'er',
+    'ed',
+    'ly',
+    'ion',
+    'ive',
+    'ity',
+    'al',
+    'ic',
+    'ical',
+    'an',
+    'ian',
+    'ese',
+    'ish',
+    'ist',
+    'ism',
+    'or',
+  ];
   for (const suffix of suffixes) {
     if (w.endsWith(suffix) && w.length - suffix.length >= 4) {
       w = w.slice(0, -suffix.length);

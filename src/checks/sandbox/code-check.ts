@@ -19,7 +19,12 @@ export function sandboxVerdict(result: SandboxResult): CheckVerdict {
   const evidence = { status: result.status, tests: result.tests, output: result.output, truncated: result.truncated };
   if (result.ok) return { pass: true, score, reason: `the code ran${result.tests.length ? ` and all ${result.tests.length} tests passed` : ''}`, evidence };
   if (result.status === 'tests_failed') {
-    return { pass: false, score, reason: `${failed.length} of ${result.tests.length} tests failed: ${failed.map((t) => `"${t.name}" (${t.error})`).join('; ')}`, evidence };
+    return {
+      pass: false,
+      score,
+      reason: `${failed.length} of ${result.tests.length} tests failed: ${failed.map((t) => `"${t.name}" (${t.error})`).join('; ')}`,
+      evidence,
+    };
   }
   return { pass: false, score, reason: `the code did not run to the end (${result.status}): ${result.error ?? ''}`.trim(), evidence };
 }

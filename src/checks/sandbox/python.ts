@@ -18,7 +18,10 @@ function which(name: string, path = process.env.PATH ?? ''): string | undefined 
 function pythonExecutable(): string | undefined {
   const found = which('python3');
   if (!found) return undefined;
-  const probe = spawnSync(found, ['-c', 'import sys; print(sys.executable); print(sys.prefix)'], { encoding: 'utf8', timeout: DEFAULTS.checks.sandbox.probeTimeoutMs });
+  const probe = spawnSync(found, ['-c', 'import sys; print(sys.executable); print(sys.prefix)'], {
+    encoding: 'utf8',
+    timeout: DEFAULTS.checks.sandbox.probeTimeoutMs,
+  });
   const [executable] = probe.stdout?.trim().split('\n') ?? [];
   return probe.status === 0 && executable ? realpathSync(executable) : undefined;
 }
@@ -56,12 +59,18 @@ function bwrapArgs(python: string): string[] {
     '--die-with-parent',
     '--new-session',
     '--clearenv',
-    '--setenv', 'PATH', '/usr/bin:/bin',
+    '--setenv',
+    'PATH',
+    '/usr/bin:/bin',
     ...binds,
-    '--proc', '/proc',
-    '--dev', '/dev',
-    '--tmpfs', '/tmp',
-    '--chdir', '/tmp',
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    '--tmpfs',
+    '/tmp',
+    '--chdir',
+    '/tmp',
   ];
 }
 
@@ -73,9 +82,13 @@ function bwrapArgs(python: string): string[] {
 export async function runPython(options: { code: string; limits: SandboxLimits; signal?: AbortSignal; bwrapPath?: string }): Promise<SandboxResult> {
   const sandbox = findPythonSandbox(options.bwrapPath);
   if (!sandbox) {
-    throw new SextantError('SANDBOX_UNAVAILABLE', 'Python needs bubblewrap (bwrap) to run sandboxed, and it is not available here; install bubblewrap or use JavaScript/TypeScript', {
-      context: { language: 'python' },
-    });
+    throw new SextantError(
+      'SANDBOX_UNAVAILABLE',
+      'Python needs bubblewrap (bwrap) to run sandboxed, and it is not available here; install bubblewrap or use JavaScript/TypeScript',
+      {
+        context: { language: 'python' },
+      },
+    );
   }
   options.signal?.throwIfAborted();
   const { limits } = options;
@@ -83,7 +96,10 @@ export async function runPython(options: { code: string; limits: SandboxLimits; 
   const cpuSeconds = Math.max(1, Math.ceil(limits.cpuTimeMs / 1000));
   const shell = `ulimit -v ${limits.pythonMemoryMb * 1024}; ulimit -t ${cpuSeconds}; ulimit -f 1024; exec "$0" -I -S -c "$1"`;
   return new Promise((resolve, reject) => {
-    const child = spawn(sandbox.bwrap, [...bwrapArgs(sandbox.python), '/bin/sh', '-c', shell, sandbox.python, options.code], { stdio: ['ignore', 'pipe', 'pipe'], env: {} });
+    const child = spawn(sandbox.bwrap, [...bwrapArgs(sandbox.python), '/bin/sh', '-c', shell, sandbox.python, options.code], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {},
+    });
     let output = '';
     let truncated = false;
     let timedOut = false;

@@ -14,7 +14,12 @@ export interface CitationOptions {
 
 export function extractCitations(text: string, pattern: RegExp = DEFAULT_CITATION_PATTERN): string[] {
   const flags = pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`;
-  const ids = [...text.matchAll(new RegExp(pattern.source, flags))].flatMap((m) => (m[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  const ids = [...text.matchAll(new RegExp(pattern.source, flags))].flatMap((m) =>
+    (m[1] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   return [...new Set(ids)];
 }
 
@@ -25,9 +30,20 @@ export function validateCitations(text: string, documents: readonly CheckDocumen
   const unknown = cited.filter((id) => !known.has(id));
   const min = options.min ?? 1;
   if (unknown.length > 0) {
-    return { pass: false, score: (cited.length - unknown.length) / cited.length, reason: `the answer cites sources that were not retrieved in this run: ${unknown.join(', ')}; cite only ${[...known].join(', ') || '(none retrieved)'}`, evidence: { cited, unknown } };
+    return {
+      pass: false,
+      score: (cited.length - unknown.length) / cited.length,
+      reason: `the answer cites sources that were not retrieved in this run: ${unknown.join(', ')}; cite only ${[...known].join(', ') || '(none retrieved)'}`,
+      evidence: { cited, unknown },
+    };
   }
-  if (cited.length < min) return { pass: false, score: 0, reason: `the answer must cite at least ${min} source${min === 1 ? '' : 's'} by id, e.g. [${documents[0]?.id ?? 'doc-id'}]`, evidence: { cited } };
+  if (cited.length < min)
+    return {
+      pass: false,
+      score: 0,
+      reason: `the answer must cite at least ${min} source${min === 1 ? '' : 's'} by id, e.g. [${documents[0]?.id ?? 'doc-id'}]`,
+      evidence: { cited },
+    };
   return { pass: true, score: 1, reason: `cites ${cited.join(', ')}`, evidence: { cited } };
 }
 

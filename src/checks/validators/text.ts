@@ -14,7 +14,9 @@ export function validateRegex(text: string, pattern: RegExp, mustMatch = true): 
   const match = pattern.exec(text);
   pattern.lastIndex = 0;
   if (mustMatch) return match ? { pass: true, reason: `the answer matches ${pattern}` } : { pass: false, reason: `the answer must match ${pattern}` };
-  return match ? { pass: false, reason: `the answer must not match ${pattern} (found "${match[0]}")`, evidence: { match: match[0] } } : { pass: true, reason: `the answer does not match ${pattern}` };
+  return match
+    ? { pass: false, reason: `the answer must not match ${pattern} (found "${match[0]}")`, evidence: { match: match[0] } }
+    : { pass: true, reason: `the answer does not match ${pattern}` };
 }
 
 export function regexCheck(options: RegexCheckOptions): Check {
@@ -31,8 +33,10 @@ export interface LengthCheckOptions extends ValidatorCheckOptions {
 export function validateLength(text: string, options: Omit<LengthCheckOptions, keyof ValidatorCheckOptions>): CheckVerdict {
   const unit = options.unit ?? 'chars';
   const size = unit === 'words' ? (text.trim().match(/\S+/g) ?? []).length : [...text].length;
-  if (options.min !== undefined && size < options.min) return { pass: false, reason: `the answer has ${size} ${unit}; it needs at least ${options.min}`, evidence: { size } };
-  if (options.max !== undefined && size > options.max) return { pass: false, reason: `the answer has ${size} ${unit}; it must have at most ${options.max}`, evidence: { size } };
+  if (options.min !== undefined && size < options.min)
+    return { pass: false, reason: `the answer has ${size} ${unit}; it needs at least ${options.min}`, evidence: { size } };
+  if (options.max !== undefined && size > options.max)
+    return { pass: false, reason: `the answer has ${size} ${unit}; it must have at most ${options.max}`, evidence: { size } };
   return { pass: true, reason: `the answer has ${size} ${unit}`, evidence: { size } };
 }
 

@@ -44,7 +44,9 @@ export const auditCommand: Command = {
       if (action === 'list') {
         const entries = await audit.list({ afterSeq: Number(values.after ?? 0), limit: Number(values.limit ?? 100), tenant: values.tenant });
         for (const e of entries) {
-          console.log(`${String(e.seq).padStart(6)}  ${new Date(e.at).toISOString()}  ${e.actor.padEnd(16)} ${e.action.padEnd(16)} ${e.target ?? ''} ${e.tenant ? `[${e.tenant}]` : ''}`);
+          console.log(
+            `${String(e.seq).padStart(6)}  ${new Date(e.at).toISOString()}  ${e.actor.padEnd(16)} ${e.action.padEnd(16)} ${e.target ?? ''} ${e.tenant ? `[${e.tenant}]` : ''}`,
+          );
         }
         return 0;
       }

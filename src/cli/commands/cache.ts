@@ -19,7 +19,11 @@ The store is SEXTANT_DATABASE_URL, or ${DEFAULTS.store.sqlitePath}.`;
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 async function calibrate(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'target-precision': { type: 'string', default: '0.95' }, 'no-verifier': { type: 'boolean' }, paraphrases: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { 'target-precision': { type: 'string', default: '0.95' }, 'no-verifier': { type: 'boolean' }, paraphrases: { type: 'boolean' } },
+  });
   const [path] = positionals;
   if (!path) throw new SextantError('INVALID_REQUEST', `calibrate needs a pairs file.\n${USAGE}`);
   const target = Number(values['target-precision']);
@@ -28,9 +32,12 @@ async function calibrate(args: string[]): Promise<number> {
   if (values['no-verifier'] && values.paraphrases) throw new SextantError('INVALID_REQUEST', `--no-verifier and --paraphrases exclude each other.\n${USAGE}`);
   const verifiers = values['no-verifier'] ? [] : [createRuleVerifier({ paraphrases: values.paraphrases ?? DEFAULTS.cache.verifierParaphrases })];
   const scored = await scorePairs({ pairs, embedder: createHashedEmbedder(), verifiers });
-  console.log(`${pairs.length} pairs (${pairs.filter((p) => p.same).length} same), embedder ${createHashedEmbedder().id}, verifier ${verifiers.length === 0 ? 'none' : values.paraphrases ? 'rules (paraphrase-aware)' : 'rules (strict)'}`);
+  console.log(
+    `${pairs.length} pairs (${pairs.filter((p) => p.same).length} same), embedder ${createHashedEmbedder().id}, verifier ${verifiers.length === 0 ? 'none' : values.paraphrases ? 'rules (paraphrase-aware)' : 'rules (strict)'}`,
+  );
   console.log('threshold  precision  recall  served');
-  for (const p of curve(scored)) console.log(`${p.threshold.toFixed(2).padStart(9)}  ${pct(p.precision).padStart(9)}  ${pct(p.recall).padStart(6)}  ${String(p.accepted).padStart(6)}`);
+  for (const p of curve(scored))
+    console.log(`${p.threshold.toFixed(2).padStart(9)}  ${pct(p.precision).padStart(9)}  ${pct(p.recall).padStart(6)}  ${String(p.accepted).padStart(6)}`);
   const chosen = chooseThreshold(scored, target);
   if (!chosen) {
     console.log(`No threshold reaches precision ${target}: keep semantic lookup off, or add a verifier.`);
@@ -59,7 +66,10 @@ export const cacheCommand: Command = {
         return 0;
       }
       const rows = await readMetrics(store);
-      const count = await store.db.selectFrom('cache_entries').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const count = await store.db
+        .selectFrom('cache_entries')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       console.log(`${Number(count.n)} entries in ${store.location}`);
       if (rows.length === 0) {
         console.log('No cache traffic recorded yet.');

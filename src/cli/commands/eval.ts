@@ -56,9 +56,16 @@ function printReport(report: EvalReport, verdict: RegressionVerdict | undefined)
   const width = Math.max(4, ...report.cases.map((c) => c.name.length));
   console.log(`${'case'.padEnd(width)}   pass@1  pass^k   cost (USD)  p50 ms`);
   for (const c of report.cases) {
-    console.log(`${c.name.padEnd(width)}  ${pct(c.passAt1)} ${pct(c.passHatK)}  ${c.costUsd.toFixed(6).padStart(11)}  ${Math.round(c.latencyP50Ms).toString().padStart(6)}`);
+    console.log(
+      `${c.name.padEnd(width)}  ${pct(c.passAt1)} ${pct(c.passHatK)}  ${c.costUsd.toFixed(6).padStart(11)}  ${Math.round(c.latencyP50Ms).toString().padStart(6)}`,
+    );
     for (const t of c.trials.filter((t) => !t.pass).slice(0, 1)) {
-      const why = t.error ?? t.assertions.filter((a) => !a.pass).map((a) => `${a.name}: ${a.reason}`).join('; ');
+      const why =
+        t.error ??
+        t.assertions
+          .filter((a) => !a.pass)
+          .map((a) => `${a.name}: ${a.reason}`)
+          .join('; ');
       console.log(`${''.padEnd(width)}  ✗ trial ${t.trial}: ${why}`);
     }
   }
@@ -71,7 +78,9 @@ function printReport(report: EvalReport, verdict: RegressionVerdict | undefined)
     console.log(`\nREGRESSION against the baseline:`);
     for (const reason of verdict.reasons) console.log(`  - ${reason}`);
   } else {
-    console.log(`\nNo regression against the baseline (pass@1 ${pct(verdict.passAt1.baseline).trim()} → ${pct(verdict.passAt1.current).trim()}, pass^k ${pct(verdict.passHatK.baseline).trim()} → ${pct(verdict.passHatK.current).trim()}).`);
+    console.log(
+      `\nNo regression against the baseline (pass@1 ${pct(verdict.passAt1.baseline).trim()} → ${pct(verdict.passAt1.current).trim()}, pass^k ${pct(verdict.passHatK.baseline).trim()} → ${pct(verdict.passHatK.current).trim()}).`,
+    );
   }
 }
 

@@ -74,7 +74,13 @@ export const keysCommand: Command = {
         }
         if (list.length === 0) console.log('No keys.');
         for (const k of list) {
-          const limits = [...(k.limits.budgets ?? []).map((b) => `$${b.limitUsd}/${b.window}`), k.limits.rpm && `${k.limits.rpm} rpm`, k.limits.tpm && `${k.limits.tpm} tpm`].filter(Boolean).join(', ');
+          const limits = [
+            ...(k.limits.budgets ?? []).map((b) => `$${b.limitUsd}/${b.window}`),
+            k.limits.rpm && `${k.limits.rpm} rpm`,
+            k.limits.tpm && `${k.limits.tpm} tpm`,
+          ]
+            .filter(Boolean)
+            .join(', ');
           const state = k.revokedAt ? 'revoked' : k.lastUsedAt ? `used ${new Date(k.lastUsedAt).toISOString()}` : 'never used';
           console.log(`${k.keyId}  ${k.tenant.padEnd(12)} ${(k.name ?? '').padEnd(12)} ${k.scopes.join(' ')}  ${limits || 'no limits'}  ${state}`);
         }

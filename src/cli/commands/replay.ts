@@ -35,8 +35,14 @@ export async function loadAgentOptions(modulePath: string, exportName = 'default
   let value = mod[exportName] ?? (exportName === 'default' ? (mod.default as Record<string, unknown> | undefined)?.default : undefined);
   if (typeof value === 'function') value = await (value as () => unknown)();
   if (!looksLikeOptions(value)) {
-    const hint = value && typeof value === 'object' && 'run' in value ? ' It exports an agent; export the options you pass to defineAgent instead, so replay can swap in the recorded responses.' : '';
-    throw new SextantError('CONFIG_INVALID', `${path} has no agent options under export "${exportName}" (exports: ${Object.keys(mod).join(', ') || 'none'}).${hint}`);
+    const hint =
+      value && typeof value === 'object' && 'run' in value
+        ? ' It exports an agent; export the options you pass to defineAgent instead, so replay can swap in the recorded responses.'
+        : '';
+    throw new SextantError(
+      'CONFIG_INVALID',
+      `${path} has no agent options under export "${exportName}" (exports: ${Object.keys(mod).join(', ') || 'none'}).${hint}`,
+    );
   }
   return value;
 }
@@ -47,7 +53,13 @@ export const replayCommand: Command = {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { agent: { type: 'string' }, export: { type: 'string' }, live: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        agent: { type: 'string' },
+        export: { type: 'string' },
+        live: { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
     if (values.help || positionals.length !== 1 || !values.agent) {
       console.log(USAGE);
@@ -56,9 +68,26 @@ export const replayCommand: Command = {
     const agent = await loadAgentOptions(values.agent, values.export);
     const store = await openStore();
     try {
-      const replay = await replayRun({ runId: positionals[0], repository: sqlTraceRepository(store), agent, ...(values.live ? { model: 'agent' as const } : {}) });
+      const replay = await replayRun({
+        runId: positionals[0],
+        repository: sqlTraceRepository(store),
+        agent,
+        ...(values.live ? { model: 'agent' as const } : {}),
+      });
       if (values.json) {
-        console.log(JSON.stringify({ matched: replay.matched, divergence: replay.divergence, stopReason: replay.result.stopReason, steps: replay.result.steps.length, output: replay.result.output }, null, 2));
+        console.log(
+          JSON.stringify(
+            {
+              matched: replay.matched,
+              divergence: replay.divergence,
+              stopReason: replay.result.stopReason,
+              steps: replay.result.steps.length,
+              output: replay.result.output,
+            },
+            null,
+            2,
+          ),
+        );
       } else if (replay.matched) {
         console.log(`Replay of ${replay.recording.runId} matches the recording: ${replay.recording.steps} steps, stopped with ${replay.result.stopReason}.`);
       } else {

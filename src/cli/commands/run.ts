@@ -84,13 +84,18 @@ async function loadAgent(file: string, setup: AgentSetup): Promise<Agent<unknown
   const module = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
   let exported = module.agent ?? module.default;
   // A CommonJS-transpiled module nests the default export one level down.
-  if (exported && typeof exported === 'object' && !isAgent(exported) && !('model' in exported) && 'default' in exported) exported = (exported as { default: unknown }).default;
+  if (exported && typeof exported === 'object' && !isAgent(exported) && !('model' in exported) && 'default' in exported)
+    exported = (exported as { default: unknown }).default;
   // A function has had the setup: it chose its model; only a missing tracer is filled in below.
   const fromFactory = typeof exported === 'function';
   if (fromFactory) exported = await (exported as AgentFactory)(setup);
   if (isAgent(exported)) {
     if (setup.model !== undefined && !fromFactory) {
-      throw new SextantError('CONFIG_INVALID', `${file} exports a ready agent, so --model cannot change its model: export a function of the setup, or the agent's options`, { context: { module: file } });
+      throw new SextantError(
+        'CONFIG_INVALID',
+        `${file} exports a ready agent, so --model cannot change its model: export a function of the setup, or the agent's options`,
+        { context: { module: file } },
+      );
     }
     return exported;
   }
@@ -103,9 +108,13 @@ async function loadAgent(file: string, setup: AgentSetup): Promise<Agent<unknown
       tracer: options.tracer ? fanOutTracer([setup.tracer, options.tracer]) : setup.tracer,
     });
   }
-  throw new SextantError('CONFIG_INVALID', `${file} must export (as default or \`agent\`) a function of the run's setup that returns the agent, an agent, or its options`, {
-    context: { module: file, exports: Object.keys(module) },
-  });
+  throw new SextantError(
+    'CONFIG_INVALID',
+    `${file} must export (as default or \`agent\`) a function of the run's setup that returns the agent, an agent, or its options`,
+    {
+      context: { module: file, exports: Object.keys(module) },
+    },
+  );
 }
 
 async function readStdin(): Promise<string> {
@@ -131,7 +140,8 @@ function liveView(write: (line: string) => void): Tracer & { costUsd(): number }
         spanId: '',
         set: (more) => Object.assign(attributes, more),
         event(name, eventAttributes = {}) {
-          if (name === EVENTS.LIMIT) write(`  ! limit ${eventAttributes[ATTR.LIMIT_NAME]}: ${eventAttributes[ATTR.LIMIT_USED]} of ${eventAttributes[ATTR.LIMIT_VALUE]}`);
+          if (name === EVENTS.LIMIT)
+            write(`  ! limit ${eventAttributes[ATTR.LIMIT_NAME]}: ${eventAttributes[ATTR.LIMIT_USED]} of ${eventAttributes[ATTR.LIMIT_VALUE]}`);
           else if (name === EVENTS.LOOP) write(`  ! loop ${eventAttributes[ATTR.LOOP_PATTERN]}: ${eventAttributes[ATTR.EVENT_DETAIL]}`);
           else if (name === EVENTS.REASK || name === EVENTS.RETRY) write(`  ↻ ${name}: ${short(eventAttributes[ATTR.EVENT_DETAIL])}`);
         },
@@ -141,13 +151,19 @@ function liveView(write: (line: string) => void): Tracer & { costUsd(): number }
             cost += callCost;
             const cache = attributes[ATTR.CACHE_STATUS] ? ` · cache ${attributes[ATTR.CACHE_STATUS]}` : '';
             const tokens = `${attributes[ATTR.INPUT_TOKENS] ?? 0}+${attributes[ATTR.OUTPUT_TOKENS] ?? 0} tokens`;
-            write(`  model ${attributes[ATTR.RESPONSE_MODEL] ?? attributes[ATTR.REQUEST_MODEL] ?? ''} · ${tokens} · ${usd(callCost)}${cache} · cost so far ${usd(cost)}${status === 'ok' ? '' : ` · ${status}: ${error?.message ?? ''}`}`);
+            write(
+              `  model ${attributes[ATTR.RESPONSE_MODEL] ?? attributes[ATTR.REQUEST_MODEL] ?? ''} · ${tokens} · ${usd(callCost)}${cache} · cost so far ${usd(cost)}${status === 'ok' ? '' : ` · ${status}: ${error?.message ?? ''}`}`,
+            );
           } else if (options.kind === 'tool') {
             const failed = attributes[ATTR.TOOL_IS_ERROR] === true || status !== 'ok';
-            write(`  tool ${attributes[ATTR.TOOL_NAME]}(${short(attributes[ATTR.TOOL_INPUT], 80)}) ${failed ? '✗' : '→'} ${short(attributes[ATTR.TOOL_OUTPUT] ?? error?.message)}`);
+            write(
+              `  tool ${attributes[ATTR.TOOL_NAME]}(${short(attributes[ATTR.TOOL_INPUT], 80)}) ${failed ? '✗' : '→'} ${short(attributes[ATTR.TOOL_OUTPUT] ?? error?.message)}`,
+            );
           } else if (options.kind === 'check') {
             const action = attributes[ATTR.CHECK_ACTION];
-            write(`  check ${attributes[ATTR.CHECK_NAME]}: ${attributes[ATTR.CHECK_VERDICT]}${action && action !== 'none' ? ` → ${action}` : ''} · ${short(attributes[ATTR.CHECK_REASON], 120)}`);
+            write(
+              `  check ${attributes[ATTR.CHECK_NAME]}: ${attributes[ATTR.CHECK_VERDICT]}${action && action !== 'none' ? ` → ${action}` : ''} · ${short(attributes[ATTR.CHECK_REASON], 120)}`,
+            );
           }
         },
       };
@@ -196,7 +212,12 @@ export const runCommand: Command = {
     const live = liveView(write);
     const cleanups: Array<() => unknown> = [];
     try {
-      const agent = await loadAgent(file, { model: values.model, tracer: fanOutTracer([storeTracer, live]), store, onClose: (cleanup) => cleanups.push(cleanup) });
+      const agent = await loadAgent(file, {
+        model: values.model,
+        tracer: fanOutTracer([storeTracer, live]),
+        store,
+        onClose: (cleanup) => cleanups.push(cleanup),
+      });
       const runId = randomUUID();
       write(`run ${runId} · ${agent.name}${values.session ? ` · session ${values.session}` : ''}`);
       const result = await agent.run(input, { runId, ...(values.session ? { session: values.session } : {}) });
@@ -207,7 +228,9 @@ export const runCommand: Command = {
       } else {
         console.log(formatOutput(result));
       }
-      write(`stop: ${result.stopReason} (${result.stopDetail}) · cost ${usd(result.cost.totalUsd)} · ${result.usage.totalTokens} tokens · ${result.steps.length} steps`);
+      write(
+        `stop: ${result.stopReason} (${result.stopDetail}) · cost ${usd(result.cost.totalUsd)} · ${result.usage.totalTokens} tokens · ${result.steps.length} steps`,
+      );
       write(`run id: ${result.runId} — see it with: sextant explain ${result.runId}`);
       return result.stopReason === 'completed' ? 0 : 1;
     } catch (error) {

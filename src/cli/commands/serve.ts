@@ -41,7 +41,8 @@ export function describeModels(config: GatewayConfig): string[] {
 export function describeTraces(config: GatewayConfig): string {
   if (!config.tracing.enabled) return 'off';
   const { retentionMaxAgeMs: age, retentionMaxBytes: bytes } = config.tracing;
-  const kept = [age ? `${Math.round(age / 86_400_000)} days` : '', bytes ? `${Math.round(bytes / 1024 / 1024)} MiB` : ''].filter(Boolean).join(' / ') || 'forever';
+  const kept =
+    [age ? `${Math.round(age / 86_400_000)} days` : '', bytes ? `${Math.round(bytes / 1024 / 1024)} MiB` : ''].filter(Boolean).join(' / ') || 'forever';
   const pii = [config.security.redactStored && 'before storage', config.security.redactUpstream && 'before upstream'].filter(Boolean).join(' and ') || 'off';
   return `on (kept ${kept}); PII redaction ${pii}`;
 }
@@ -51,7 +52,12 @@ export const serveCommand: Command = {
   async run(args) {
     const { values } = parseArgs({
       args,
-      options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: { type: 'string', short: 'c' },
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
     if (values.help) {
       console.log(HELP);
@@ -87,7 +93,11 @@ export const serveCommand: Command = {
       ...describeModels(config).map((line) => `    ${line}`),
     ];
     if (realProviders.length === 0) {
-      lines.push('', '  No provider key found (OPENAI_API_KEY, ANTHROPIC_API_KEY) and no --config: only the scripted demo model is served.', '  Its answers are canned, not from an LLM. Set a key or pass --config sextant.yaml to serve real models.');
+      lines.push(
+        '',
+        '  No provider key found (OPENAI_API_KEY, ANTHROPIC_API_KEY) and no --config: only the scripted demo model is served.',
+        '  Its answers are canned, not from an LLM. Set a key or pass --config sextant.yaml to serve real models.',
+      );
     }
     console.log(lines.join('\n'));
 

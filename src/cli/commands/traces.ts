@@ -79,7 +79,11 @@ export function formatTraceTable(rows: TraceRow[], width: number, now = Date.now
       const cut = text.length > w ? `${text.slice(0, w - 1)}…` : text;
       return right ? cut.padStart(w) : cut.padEnd(w);
     };
-    const line = (values: string[]) => values.map((v, i) => fit(v, widths[i], columns[i].right)).join('  ').trimEnd();
+    const line = (values: string[]) =>
+      values
+        .map((v, i) => fit(v, widths[i], columns[i].right))
+        .join('  ')
+        .trimEnd();
     return [line(columns.map((c) => c.title)), ...data.map(line)].join('\n');
   }
 }
@@ -106,14 +110,16 @@ export const tracesCommand: Command = {
     }
     const filter: TraceFilter = { limit: DEFAULTS.trace.listLimit };
     if (values.status !== undefined) {
-      if (!STATUSES.includes(values.status as TraceStatus)) throw new SextantError('CONFIG_INVALID', `--status must be one of ${STATUSES.join(', ')}, got "${values.status}"`);
+      if (!STATUSES.includes(values.status as TraceStatus))
+        throw new SextantError('CONFIG_INVALID', `--status must be one of ${STATUSES.join(', ')}, got "${values.status}"`);
       filter.status = values.status as TraceStatus;
     }
     if (values.agent) filter.agent = values.agent;
     if (values.session) filter.session = values.session;
     if (values['min-cost'] !== undefined) {
       const cost = Number(values['min-cost']);
-      if (!Number.isFinite(cost) || cost < 0) throw new SextantError('CONFIG_INVALID', `--min-cost must be a non-negative number of USD, got "${values['min-cost']}"`);
+      if (!Number.isFinite(cost) || cost < 0)
+        throw new SextantError('CONFIG_INVALID', `--min-cost must be a non-negative number of USD, got "${values['min-cost']}"`);
       filter.minCostUsd = cost;
     }
     if (values.since) filter.since = parseSince(values.since);

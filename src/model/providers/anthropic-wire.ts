@@ -160,7 +160,10 @@ export function mapAnthropicUsage(wire: WireAnthropicUsage): Usage {
 }
 
 /** Text, reasoning and tool calls assembled into a response; the output tool's call becomes the text. */
-function assemble(parts: { text: string; reasoning: string; calls: ToolCall[]; structured: string | undefined }, stopReason: string | null | undefined): AssistantMessage & { finish: FinishReason } {
+function assemble(
+  parts: { text: string; reasoning: string; calls: ToolCall[]; structured: string | undefined },
+  stopReason: string | null | undefined,
+): AssistantMessage & { finish: FinishReason } {
   const text = parts.structured ?? parts.text;
   const message: AssistantMessage & { finish: FinishReason } = {
     role: 'assistant',
@@ -174,7 +177,13 @@ function assemble(parts: { text: string; reasoning: string; calls: ToolCall[]; s
   return message;
 }
 
-function toResponse(id: string, model: string, parts: Parameters<typeof assemble>[0], stopReason: string | null | undefined, usage: WireAnthropicUsage | undefined): ModelResponse {
+function toResponse(
+  id: string,
+  model: string,
+  parts: Parameters<typeof assemble>[0],
+  stopReason: string | null | undefined,
+  usage: WireAnthropicUsage | undefined,
+): ModelResponse {
   const { finish, ...message } = assemble(parts, stopReason);
   return {
     id,
@@ -193,7 +202,8 @@ export function messageFromAnthropic(wire: WireAnthropicMessage, request: ModelR
     if (block.type === 'text') parts.text += block.text ?? '';
     else if (block.type === 'thinking') parts.reasoning += block.thinking ?? '';
     else if (block.type === 'tool_use' && block.name === outputTool) parts.structured = JSON.stringify(block.input ?? {});
-    else if (block.type === 'tool_use') parts.calls.push({ id: block.id ?? generatedId('toolu'), name: block.name ?? '', arguments: JSON.stringify(block.input ?? {}) });
+    else if (block.type === 'tool_use')
+      parts.calls.push({ id: block.id ?? generatedId('toolu'), name: block.name ?? '', arguments: JSON.stringify(block.input ?? {}) });
   }
   return toResponse(wire.id ?? generatedId('msg'), wire.model ?? request.model, parts, wire.stop_reason, wire.usage);
 }

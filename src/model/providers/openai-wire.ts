@@ -3,18 +3,7 @@
  * response body → ModelResponse, and stream chunks → StreamEvents (with the assembled response).
  */
 import { SextantError } from '../../errors.js';
-import type {
-  AssistantMessage,
-  ContentPart,
-  FinishReason,
-  Message,
-  ModelRequest,
-  ModelResponse,
-  StreamEvent,
-  ToolCall,
-  ToolChoice,
-  Usage,
-} from '../types.js';
+import type { AssistantMessage, ContentPart, FinishReason, Message, ModelRequest, ModelResponse, StreamEvent, ToolCall, ToolChoice, Usage } from '../types.js';
 import { emptyUsage } from '../types.js';
 
 export interface WireUsage {

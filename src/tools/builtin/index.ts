@@ -11,7 +11,9 @@ import { runReadOnlyQuery, type ReadOnlyQueryOptions } from './sql-query.js';
  * untrusted: the agent runtime passes them through guardUntrusted (src/security) before the model sees them.
  */
 
-export function fetchUrlTool(options: SafeFetchOptions = {}): Tool<{ url: string }, { url: string; status: number; contentType: string; text: string; truncated: boolean }> {
+export function fetchUrlTool(
+  options: SafeFetchOptions = {},
+): Tool<{ url: string }, { url: string; status: number; contentType: string; text: string; truncated: boolean }> {
   return defineTool({
     name: 'fetch_url',
     description: 'Fetch a public http(s) URL and return its status, content type and body text.',
@@ -21,7 +23,13 @@ export function fetchUrlTool(options: SafeFetchOptions = {}): Tool<{ url: string
       const response = await safeFetch(url, { ...options, signal: ctx.signal });
       const text = response.text();
       const max = DEFAULTS.security.scrape.maxTextChars;
-      return { url: response.url, status: response.status, contentType: response.headers['content-type'] ?? '', text: text.slice(0, max), truncated: text.length > max };
+      return {
+        url: response.url,
+        status: response.status,
+        contentType: response.headers['content-type'] ?? '',
+        text: text.slice(0, max),
+        truncated: text.length > max,
+      };
     },
   });
 }

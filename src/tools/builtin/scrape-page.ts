@@ -59,7 +59,8 @@ export function extractPage(html: string, baseUrl: string, options: ScrapeOption
 /** Fetches a page safely (see safeFetch) and extracts it. */
 export async function scrapePage(url: string, options: SafeFetchOptions & ScrapeOptions = {}): Promise<ScrapedPage> {
   const response = await safeFetch(url, { ...options, headers: { accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.5', ...options.headers } });
-  if (response.status >= 400) throw new SextantError('TOOL_ERROR', `${response.url} answered HTTP ${response.status}`, { context: { url: response.url, status: response.status } });
+  if (response.status >= 400)
+    throw new SextantError('TOOL_ERROR', `${response.url} answered HTTP ${response.status}`, { context: { url: response.url, status: response.status } });
   const type = response.headers['content-type'] ?? '';
   if (type && !/html|xml|text\/plain/i.test(type)) {
     throw new SextantError('TOOL_ERROR', `${response.url} is ${type}, not an HTML page`, { context: { url: response.url, contentType: type } });

@@ -42,7 +42,8 @@ export async function runReadOnlyQuery(sql: string, params: unknown[], options: 
     }
     try {
       const statement = db.prepare(sql);
-      if (!statement.reader || !statement.readonly) throw new SextantError('FORBIDDEN', 'Only read-only statements that return rows are allowed', { context: { sql } });
+      if (!statement.reader || !statement.readonly)
+        throw new SextantError('FORBIDDEN', 'Only read-only statements that return rows are allowed', { context: { sql } });
       const rows: Record<string, unknown>[] = [];
       let truncated = false;
       for (const row of statement.iterate(...params) as Iterable<Record<string, unknown>>) {
