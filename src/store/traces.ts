@@ -179,15 +179,13 @@ async function kyselyWriteBatch(store: SqlStore, batch: TraceBatch): Promise<voi
           })),
         )
         .onConflict((oc) =>
-          oc
-            .column('id')
-            .doUpdateSet({
-              status: 'running',
-              ended_at: null,
-              pid: sql.ref('excluded.pid'),
-              host: sql.ref('excluded.host'),
-              heartbeat_at: sql.ref('excluded.heartbeat_at'),
-            } as never),
+          oc.column('id').doUpdateSet({
+            status: 'running',
+            ended_at: null,
+            pid: sql.ref('excluded.pid'),
+            host: sql.ref('excluded.host'),
+            heartbeat_at: sql.ref('excluded.heartbeat_at'),
+          } as never),
         )
         .execute();
     }
