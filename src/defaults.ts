@@ -153,6 +153,12 @@ export const DEFAULTS = {
     context: {
       /** Tokens kept free in the context window for the model's answer. */
       reserveOutputTokens: 4_096,
+      /**
+       * `summarize` compacts down to this share of the input budget, not just under it: the room
+       * left lets one summary serve many turns (compacting to just under the limit summarized on
+       * almost every call). Half keeps most recent turns verbatim and still leaves that room.
+       */
+      summarizeToShare: 0.5,
     },
   },
   checks: {

@@ -3,13 +3,14 @@ import { z } from 'zod';
 import { defineAgent, defineTool, STOP_REASONS } from '../src/agent/index.js';
 import { scriptedModel, type ScriptedReply } from '../src/model/providers/scripted.js';
 
-const search = defineTool({
+const searchDefinition = {
   name: 'search',
   description: 'Searches',
   input: z.object({ q: z.string() }),
   idempotent: true,
-  execute: async ({ q }) => `results for ${q}`,
-});
+  execute: async ({ q }: { q: string }) => `results for ${q}`,
+};
+const search = defineTool(searchDefinition);
 
 /** A model that keeps searching with new queries (so the loop detector stays quiet) until asked to answer now. */
 function endlessSearcher(usage?: ScriptedReply['usage'], priced = false) {
@@ -64,18 +65,24 @@ describe('limits', () => {
     expect(result.steps).toHaveLength(3);
   });
 
-  it('max_cost: stops when the run has spent its money', async () => {
-    // 1000 tokens at $1000/M = $1 per call.
-    const agent = defineAgent({ model: endlessSearcher({ inputTokens: 500, outputTokens: 500 }, true), tools: [search], limits: { maxCostUsd: 2.5 } });
+  it('max_cost: stops before the call that could take the run past its money', async () => {
+    // 1000 tokens at $1000/M = $1 per call; each call is admitted only if its prompt and 500 tokens of output fit what is left.
+    const agent = defineAgent({
+      model: endlessSearcher({ inputTokens: 500, outputTokens: 500 }, true),
+      tools: [search],
+      limits: { maxCostUsd: 2.5 },
+      request: { maxTokens: 500 },
+    });
     const result = await agent.run('research');
     expect(result.stopReason).toBe('max_cost');
-    expect(result.cost.totalUsd).toBeCloseTo(3);
+    expect(result.cost.totalUsd).toBeCloseTo(2);
     expect(result.stopDetail).toContain('of the limit of $2.5');
   });
 
-  it('tool_call_limit: per tool, before the call that would exceed it', async () => {
+  it("tool_call_limit: a tool with onLimit 'stop' stops the run before the call that would exceed its limit", async () => {
     const other = defineTool({ name: 'other', description: 'o', input: z.object({}), execute: () => 'ok' });
-    const agent = defineAgent({ model: endlessSearcher(), tools: [search, other], limits: { maxCallsPerTool: { search: 2 }, answerOnLimit: false } });
+    const stopping = defineTool({ ...searchDefinition, onLimit: 'stop' });
+    const agent = defineAgent({ model: endlessSearcher(), tools: [stopping, other], limits: { maxCallsPerTool: { search: 2 }, answerOnLimit: false } });
     const result = await agent.run('research');
     expect(result.stopReason).toBe('tool_call_limit');
     expect(result.stopDetail).toBe('tool "search" reached its limit of 2 calls');

@@ -124,13 +124,13 @@ describe('support desk on the scripted model', () => {
     const { agent } = await desk({ model: scriptedModel({ replies: padded }) });
     const stops: string[] = [];
     let spent = 0;
-    for (let i = 0; i < 12 && !stops.includes('error'); i++) {
+    for (let i = 0; i < 12 && !stops.includes('max_cost'); i++) {
       const result = await agent.run('Please hand me over', { session: 'budget-test' });
       stops.push(result.stopReason);
       spent += result.cost.totalUsd;
-      if (result.stopReason === 'error') expect(result.error?.message).toMatch(/Budget session:budget-test:total:all exceeded/);
+      if (result.stopReason === 'max_cost') expect(result.stopDetail).toMatch(/Budget session:budget-test:total:all exceeded/);
     }
-    expect(stops.at(-1)).toBe('error');
+    expect(stops.at(-1)).toBe('max_cost');
     expect(stops.slice(0, -1).every((s) => s === 'completed')).toBe(true);
     // Settled after each call: the session overshoots by at most the one call that crossed the line.
     expect(spent).toBeLessThan(0.25 + 0.05);

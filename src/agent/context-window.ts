@@ -15,6 +15,8 @@ export interface ContextPolicy {
   maxInputTokens?: number;
   /** Tokens kept free for the answer. Default DEFAULTS.agent.context.reserveOutputTokens. */
   reserveOutputTokens?: number;
+  /** `summarize` compacts down to this share of the input budget (0..1). Default DEFAULTS.agent.context.summarizeToShare. */
+  summarizeToShare?: number;
 }
 
 /** Per-message token counts, kept for the messages' lifetime: a run counts each message once. */
@@ -62,12 +64,21 @@ function charsOf(message: Message): number {
   return n;
 }
 
-/** Whether the messages fit `budget` tokens. A character count bounds tokens from above, so most checks never tokenize. */
-export function fits(messages: readonly Message[], budget: number, model: string): boolean {
+/** An upper bound of the messages' tokens, without tokenizing (see charsOf). */
+export function tokenUpperBound(messages: readonly Message[]): number {
   let chars = 3;
   for (const m of messages) chars += charsOf(m);
-  if (chars <= budget) return true;
-  return messages.reduce((n, m) => n + tokensOf(m, model), 3) <= budget;
+  return chars;
+}
+
+/** The messages' tokens as the model's tokenizer counts them (each message counted once in its lifetime). */
+export function messageTokens(messages: readonly Message[], model: string): number {
+  return messages.reduce((n, m) => n + tokensOf(m, model), 3);
+}
+
+/** Whether the messages fit `budget` tokens. A character count bounds tokens from above, so most checks never tokenize. */
+export function fits(messages: readonly Message[], budget: number, model: string): boolean {
+  return tokenUpperBound(messages) <= budget || messageTokens(messages, model) <= budget;
 }
 
 /** Splits messages into removable units: turns, and inside the last turn, assistant+tool-result groups. */

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
 import type { Provider } from '../model/provider.js';
+import { priceOf } from '../model/pricing.js';
 import { createProviderRouter } from '../model/router.js';
 import { emptyUsage, type Message, type ModelRequest, type RequestMetadata } from '../model/types.js';
 import { createPipeline } from '../pipeline/create-pipeline.js';
@@ -13,7 +14,9 @@ import type { Tracer } from '../trace/tracer.js';
 import type { ContextPolicy } from './context-window.js';
 import { emptyLoopState, resolveLoopOptions, type LoopDetectorOptions } from './loop-detector.js';
 import { resolveModel } from './resolve-model.js';
-import { executeRun, lastUserText, type AgentCore } from './run-loop.js';
+import { executeRun } from './run-loop.js';
+import { lastUserText } from './runner/conversation.js';
+import type { AgentCore } from './runner/run-context.js';
 import { resolveUntrustedOptions, type UntrustedContentOptions } from './untrusted.js';
 import { parseRunState, RUN_STATE_VERSION } from './run-state.js';
 import type { CheckpointStore, SessionStore } from './stores.js';
@@ -129,6 +132,7 @@ export function defineAgent<Output = string>(options: AgentOptions<Output>): Age
     name: options.name ?? 'agent',
     model,
     modelName,
+    priceOf: model.priceOf ? (name) => model.priceOf!(name) : (name) => priceOf(name),
     instructions: options.instructions,
     tools,
     limits: {

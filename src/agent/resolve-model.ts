@@ -17,6 +17,7 @@ function providerAsModel(provider: Provider): Model {
   return {
     generate: (request, options) => provider.generate(request, { signal: options?.signal }),
     stream: (request, options) => provider.stream(request, { signal: options?.signal }),
+    ...(provider.priceOf ? { priceOf: (model: string) => provider.priceOf!(model) } : {}),
     embed: (request, options) => {
       if (!provider.embed) {
         throw new SextantError('INVALID_REQUEST', `Provider "${provider.name}" does not embed`, { context: { provider: provider.name } });

@@ -170,9 +170,17 @@ export interface RunResult<Output = string> {
   error?: SextantError;
 }
 
+/**
+ * What `agent.stream()` yields, in order. While a model call streams: text and reasoning deltas,
+ * and each tool call the model is writing (`tool-call-start`, then its argument text in
+ * `tool-call-delta`s, by index). `tool-call` is sent when a call is about to run.
+ */
 export type AgentEvent<Output = string> =
   | { type: 'step-start'; step: number }
   | { type: 'text-delta'; step: number; delta: string }
+  | { type: 'reasoning-delta'; step: number; delta: string }
+  | { type: 'tool-call-start'; step: number; index: number; toolCallId: string; toolName: string }
+  | { type: 'tool-call-delta'; step: number; index: number; argumentsDelta: string }
   | { type: 'tool-call'; step: number; toolCall: ToolCall }
   | { type: 'tool-result'; step: number; result: ToolResultRecord }
   | { type: 'step-finish'; step: StepRecord }

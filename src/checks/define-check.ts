@@ -2,7 +2,7 @@ import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
 import type { Check, CheckOptions } from './types.js';
 
-const STAGES = ['tool-result', 'answer', 'final'] as const;
+const STAGES = ['input', 'tool-result', 'answer', 'final'] as const;
 const ACTIONS = ['reask', 'fix', 'block', 'warn'] as const;
 
 /** Declares a check. Bad options fail here, at definition time, not in the middle of a run. */
@@ -14,6 +14,8 @@ export function defineCheck(options: CheckOptions): Check {
   if (!ACTIONS.includes(onFail)) throw invalid(`onFail must be one of ${ACTIONS.join(', ')}, got ${String(onFail)}`);
   if (typeof options.run !== 'function') throw invalid('run must be a function');
   if (onFail === 'fix' && typeof options.fix !== 'function') throw invalid("onFail 'fix' needs a fix function");
+  // An input check runs beside the first model call, on what the user sent: nothing to re-ask or rewrite.
+  if (stage === 'input' && (onFail === 'reask' || onFail === 'fix')) throw invalid(`an input check blocks or warns; onFail '${onFail}' has nothing to act on`);
   const maxReasks = options.maxReasks ?? DEFAULTS.checks.maxReasks;
   if (!Number.isInteger(maxReasks) || maxReasks < 0) throw invalid(`maxReasks must be a non-negative integer, got ${maxReasks}`);
   return {

@@ -8,11 +8,13 @@ import type { Model } from '../pipeline/middleware.js';
 
 /**
  * When a check runs:
+ * - `input`: on the user's input, beside the run's first model call (an input guardrail): a
+ *   failing `block` check aborts that call and stops the run before any tool runs;
  * - `tool-result`: after each tool call returns, before the model sees the result;
  * - `answer`: on every candidate answer (a model turn without tool calls), before it is accepted;
  * - `final`: once, on the answer the run is about to return (after the `answer` checks passed).
  */
-export type CheckStage = 'tool-result' | 'answer' | 'final';
+export type CheckStage = 'input' | 'tool-result' | 'answer' | 'final';
 
 /**
  * What the runtime does with a failed verdict:
@@ -71,7 +73,7 @@ export interface CheckContext {
   stage: CheckStage;
   /** The user's question (the last user message of the run's input). */
   question: string;
-  /** The candidate answer; empty text at the `tool-result` stage. */
+  /** The candidate answer; empty text at the `tool-result` stage, the user's input at the `input` stage. */
   answer: CheckAnswer;
   /** Everything the run retrieved or got from tools so far, in order. */
   documents: CheckDocument[];

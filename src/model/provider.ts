@@ -1,3 +1,4 @@
+import type { ModelPrice } from './pricing.js';
 import type { EmbeddingRequest, EmbeddingResponse, ModelRequest, ModelResponse, StreamEvent } from './types.js';
 
 export interface ProviderCallOptions {
@@ -15,4 +16,6 @@ export interface Provider {
   generate(request: ModelRequest, options?: ProviderCallOptions): Promise<ModelResponse>;
   stream(request: ModelRequest, options?: ProviderCallOptions): AsyncIterable<StreamEvent>;
   embed?(request: EmbeddingRequest, options?: ProviderCallOptions): Promise<EmbeddingResponse>;
+  /** The price this provider costs its own calls at, when it costs them itself (a scripted model with `pricing`). */
+  priceOf?(model: string): ModelPrice | undefined;
 }

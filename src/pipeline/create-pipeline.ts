@@ -24,7 +24,7 @@
  * Slots for middleware from other folders (redact, rate limit, budget, cache, tracing) take
  * Middleware values: pipeline/ must not import cache/ or security/.
  */
-import type { PriceTable } from '../model/pricing.js';
+import { priceOf, type PriceTable } from '../model/pricing.js';
 import { circuitBreaker, createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { fallback, type FallbackOptions } from './fallback.js';
 import { compose, type Middleware, type Model, type Terminal } from './middleware.js';
@@ -88,5 +88,6 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     breaker && circuitBreaker({ breaker }),
     usageCost({ prices: options.prices }),
   ].filter((m): m is Middleware => Boolean(m));
-  return { ...compose(middlewares, options.terminal), breaker, order: middlewares.map((m) => m.name) };
+  const prices = options.prices;
+  return { ...compose(middlewares, options.terminal), breaker, order: middlewares.map((m) => m.name), priceOf: (model) => priceOf(model, prices) };
 }

@@ -1,4 +1,5 @@
 import type { EmbeddingRequest, EmbeddingResponse, ModelRequest, ModelResponse, RequestMetadata, StreamEvent } from '../model/types.js';
+import type { ModelPrice } from '../model/pricing.js';
 import { type Deadline, NEVER_ABORTED } from './signals.js';
 
 /** Per-request switches a caller can set (gateway headers map onto these). */
@@ -61,6 +62,8 @@ export interface Model {
   generate(request: ModelRequest, options?: CallOptions): Promise<ModelResponse>;
   stream(request: ModelRequest, options?: CallOptions): AsyncIterable<StreamEvent>;
   embed(request: EmbeddingRequest, options?: CallOptions): Promise<EmbeddingResponse>;
+  /** The price this model costs a call to `model` at, when it costs its calls (a pipeline, a provider with its own pricing). */
+  priceOf?(model: string): ModelPrice | undefined;
 }
 
 function newContext(metadata: RequestMetadata | undefined, options: CallOptions | undefined): CallContext {

@@ -30,6 +30,9 @@ export interface ToolContext {
  */
 export type ToolErrorMode = 'return' | 'throw';
 
+/** What a call past the tool's call limit does; see ToolOptions.onLimit. */
+export type ToolLimitAction = 'error' | 'stop';
+
 /**
  * A tool's input: a zod object (typed, the usual way), or a JSON Schema already written
  * elsewhere (an MCP server's tool, an OpenAPI operation), sent to the model as is and
@@ -62,6 +65,12 @@ export interface ToolOptions<I, O> {
    */
   poller?: boolean;
   errorMode?: ToolErrorMode;
+  /**
+   * When a call would go past the tool's call limit (the agent's `limits.maxCallsPerTool`):
+   * `error` (default) answers that call with a tool error ("limit reached for X") and the run
+   * goes on; `stop` stops the run with `tool_call_limit`.
+   */
+  onLimit?: ToolLimitAction;
   /**
    * The tool's output is the application's own text, not content from outside (a clock, a
    * calculator, a record only your code writes). By default every tool's output is untrusted:
@@ -98,6 +107,7 @@ export interface Tool<I = any, O = any> {
   readonly idempotent: boolean;
   readonly poller: boolean;
   readonly errorMode: ToolErrorMode;
+  readonly onLimit: ToolLimitAction;
   readonly trusted: boolean;
   // A method signature (bivariant), so a Tool<I, never> (a tool that only throws) is still a Tool.
   documents?(output: O): ToolDocument[];
@@ -128,6 +138,11 @@ export function defineTool<I, O>(definition: ToolDefinition<I, O>): Tool<I, O> {
   if (definition.retries !== undefined && (!Number.isInteger(definition.retries) || definition.retries < 0)) {
     throw new SextantError('CONFIG_INVALID', `Tool "${definition.name}": retries must be a non-negative integer`, {
       context: { tool: definition.name, retries: definition.retries },
+    });
+  }
+  if (definition.onLimit !== undefined && definition.onLimit !== 'error' && definition.onLimit !== 'stop') {
+    throw new SextantError('CONFIG_INVALID', `Tool "${definition.name}": onLimit must be 'error' or 'stop'`, {
+      context: { tool: definition.name, onLimit: definition.onLimit },
     });
   }
   if (definition.timeoutMs !== undefined && !(definition.timeoutMs > 0)) {
@@ -161,6 +176,7 @@ export function defineTool<I, O>(definition: ToolDefinition<I, O>): Tool<I, O> {
     idempotent: definition.idempotent ?? false,
     poller: definition.poller ?? false,
     errorMode: definition.errorMode ?? 'return',
+    onLimit: definition.onLimit ?? 'error',
     trusted: definition.trusted ?? false,
     documents: definition.documents,
     parameters,

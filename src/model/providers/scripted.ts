@@ -87,6 +87,7 @@ export function scriptedModel(options: ScriptedModelOptions): ScriptedProvider {
   return {
     name,
     requests,
+    ...(options.pricing ? { priceOf: () => ({ input: options.pricing!.inputUsdPerMillion, output: options.pricing!.outputUsdPerMillion }) } : {}),
     async generate(request: ModelRequest, callOptions?: ProviderCallOptions): Promise<ModelResponse> {
       const index = requests.length;
       const reply = await nextReply(request, callOptions?.signal);
