@@ -189,10 +189,13 @@ export function defineAgent<Output = string>(options: AgentOptions<Output>): Age
     const queue: AgentEvent<Output>[] = [];
     let wake: (() => void) | undefined;
     let done = false;
+    // A consumer that stops reading (break, return, a thrown error in its loop) ends the run: nobody is left to read it.
+    const consumer = new AbortController();
+    const signal = runOptions.signal ? AbortSignal.any([runOptions.signal, consumer.signal]) : consumer.signal;
     const result = newState(input, runOptions)
       .then((state) =>
         executeRun(core, state, {
-          signal: runOptions.signal,
+          signal,
           limits: runOptions.limits,
           stream: true,
           emit: (event) => {
@@ -208,14 +211,18 @@ export function defineAgent<Output = string>(options: AgentOptions<Output>): Age
     return {
       result,
       async *[Symbol.asyncIterator]() {
-        for (;;) {
-          while (queue.length > 0) yield queue.shift()!;
-          if (done) {
-            await result;
-            return;
+        try {
+          for (;;) {
+            while (queue.length > 0) yield queue.shift()!;
+            if (done) {
+              await result;
+              return;
+            }
+            await new Promise<void>((resolve) => (wake = resolve));
+            wake = undefined;
           }
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = undefined;
+        } finally {
+          if (!done) consumer.abort(new SextantError('ABORTED', 'the stream was left before the run finished', { context: { reason: 'consumer_left' } }));
         }
       },
     };

@@ -4,14 +4,15 @@ import type { Check, CheckContext, CheckVerdict } from './types.js';
 /**
  * Runs one check and always returns a verdict: a check that throws, or returns something
  * that is not a verdict, yields `'unknown'` with the error as the reason — never a pass.
- * An abort of the run is the one thing rethrown, so cancellation stays cancellation.
+ * Rethrown: an abort of the run, so cancellation stays cancellation, and a budget that refused a
+ * model call the check made, so the run stops on cost rather than on a check that could not run.
  */
 export async function runCheck(check: Check, ctx: CheckContext): Promise<CheckVerdict> {
   let verdict: unknown;
   try {
     verdict = await check.run(ctx);
   } catch (error) {
-    if (ctx.signal.aborted || isSextantError(error, 'ABORTED')) throw error;
+    if (ctx.signal.aborted || isSextantError(error, 'ABORTED') || isSextantError(error, 'BUDGET_EXCEEDED')) throw error;
     const message = error instanceof Error ? error.message : String(error);
     return { pass: 'unknown', reason: `check "${check.name}" threw: ${message}`, evidence: isSextantError(error) ? error.toJSON() : undefined };
   }

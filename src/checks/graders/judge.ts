@@ -68,7 +68,8 @@ async function vote(options: JudgeOptions, system: string, prompt: string): Prom
       if (parsed.ok) return { verdict: parsed.value, malformed };
       malformed.push(parsed.error);
     } catch (error) {
-      if (options.signal?.aborted || isSextantError(error, 'ABORTED')) throw error;
+      // A cancelled run or a budget that refuses the call is the run's to act on, not a malformed vote.
+      if (options.signal?.aborted || isSextantError(error, 'ABORTED') || isSextantError(error, 'BUDGET_EXCEEDED')) throw error;
       malformed.push(error instanceof Error ? error.message : String(error));
     }
   }
