@@ -32,43 +32,44 @@ function tokensOf(message: Message, model: string): number {
   return n;
 }
 
-const charCounts = new WeakMap<Message, number>();
+const byteBounds = new WeakMap<Message, number>();
+
+const bytes = (text: string | undefined): number => (text ? Buffer.byteLength(text) : 0);
 
 /**
  * An upper bound of a message's tokens without tokenizing: a byte-level BPE token covers at least
- * one UTF-8 byte, a UTF-16 unit is at most 3 bytes, and the framing is a few tokens per message
- * and per tool call.
+ * one UTF-8 byte, so the text's UTF-8 length bounds its tokens; the framing is a few tokens per
+ * message and per tool call.
  */
-function charsOf(message: Message): number {
-  let n = charCounts.get(message);
+function byteBoundOf(message: Message): number {
+  let n = byteBounds.get(message);
   if (n === undefined) {
-    let units = 0;
     switch (message.role) {
       case 'user':
-        units = typeof message.content === 'string' ? message.content.length : JSON.stringify(message.content).length + 1_000 * message.content.length;
-        units += message.name?.length ?? 0;
+        n = typeof message.content === 'string' ? bytes(message.content) : bytes(JSON.stringify(message.content)) + 1_000 * message.content.length;
+        n += bytes(message.name);
         break;
       case 'assistant':
-        units = (message.content?.length ?? 0) + (message.reasoning?.length ?? 0);
-        for (const c of message.toolCalls ?? []) units += c.id.length + c.name.length + c.arguments.length + 8;
+        n = bytes(message.content ?? undefined) + bytes(message.reasoning);
+        for (const c of message.toolCalls ?? []) n += bytes(c.id) + bytes(c.name) + bytes(c.arguments) + 8;
         break;
       case 'tool':
-        units = message.content.length + message.toolCallId.length + (message.name?.length ?? 0);
+        n = bytes(message.content) + bytes(message.toolCallId) + bytes(message.name);
         break;
       default:
-        units = message.content.length;
+        n = bytes(message.content);
     }
-    n = 3 * units + 16;
-    charCounts.set(message, n);
+    n += 16;
+    byteBounds.set(message, n);
   }
   return n;
 }
 
-/** An upper bound of the messages' tokens, without tokenizing (see charsOf). */
+/** An upper bound of the messages' tokens, without tokenizing (see byteBoundOf). */
 export function tokenUpperBound(messages: readonly Message[]): number {
-  let chars = 3;
-  for (const m of messages) chars += charsOf(m);
-  return chars;
+  let n = 3;
+  for (const m of messages) n += byteBoundOf(m);
+  return n;
 }
 
 /** The messages' tokens as the model's tokenizer counts them (each message counted once in its lifetime). */
