@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Compilable } from 'kysely';
 import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
-import { costOf } from '../model/pricing.js';
 import type { ModelRequest, ModelResponse } from '../model/types.js';
 import type { SqlStore } from '../store/index.js';
 import type { Embedder } from './embedder.js';
 import type { CacheEntry, SharedExactCache } from './entry.js';
 import { loadEntries, toRow } from './entries-table.js';
+import { cacheable, savedUsdOf, sizeOf } from './entry-policy.js';
 import { createHashedEmbedder } from './hashed-embedder.js';
 import { cacheKeys, type CacheKeys } from './key.js';
 import { createMetrics, readMetrics, type ScopeMetrics } from './metrics.js';
@@ -82,22 +82,6 @@ export interface Cache {
 }
 
 const DEFAULT_TENANT = 'default';
-
-function savedUsdOf(response: ModelResponse): number {
-  if (response.cost && !response.cost.unpriced) return response.cost.totalUsd;
-  return costOf(response.model, response.usage).totalUsd;
-}
-
-function sizeOf(response: ModelResponse, queryText: string | undefined, vector: Float32Array | undefined): number {
-  return JSON.stringify(response).length + (queryText?.length ?? 0) + (vector?.byteLength ?? 0);
-}
-
-/** Whether an answer may be cached: never errors or cut-off answers; tool calls only when allowed. */
-function cacheable(response: ModelResponse, cacheToolCalls: boolean): boolean {
-  if (response.finishReason === 'error' || response.finishReason === 'length' || response.finishReason === 'content_filter') return false;
-  if (!cacheToolCalls && (response.message.toolCalls?.length ?? 0) > 0) return false;
-  return true;
-}
 
 /**
  * The exact and semantic response cache. Entries live in memory (a map by exact key and one

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ModelRequest, ModelResponse, StreamEvent } from '../model/types.js';
 import { compose, type Terminal } from '../pipeline/middleware.js';
 import { redactMiddleware } from '../pipeline/redact.js';
-import { createPlaceholderVault, findPii, ibanValid, luhnValid, redact, redactValue } from './pii.js';
+import { createPlaceholderVault, findPii, redact, redactValue } from './pii.js';
+import { ibanValid, luhnValid } from './pii-validators.js';
 
 describe('PII detection', () => {
   it('validates checksums and ranges, leaving look-alikes alone', () => {
