@@ -12,8 +12,10 @@
  *             one (`sqlCheckpointStore` over `openStore` on a temporary file). Ratio: checkpointed overhead over
  *             unsaved overhead, paired per round. Target ≤ 2×.
  * summary     `context: { strategy: 'summarize', maxInputTokens: 600 }`, one session of `turns` runs; each run is
- *             a tool call then an answer (two agent calls). Counts the model calls whose request is the summary
- *             prompt against the agent's own calls (its steps). Target ≤ 0.1 summary calls per agent call.
+ *             a tool call then an answer (two agent calls; ~100 tokens a turn with the untrusted-content markers,
+ *             a fifth of the window). Counts the model calls whose request is the summary prompt against the
+ *             agent's own calls (its steps). Target ≤ 0.1 summary calls per agent call. Compacting to just under
+ *             the window (the first version) made 391 summaries for these 400 calls.
  * cli         `node bin/sextant.js run examples/support-desk "Where is my order 1042?"` spawned `cli-runs` times
  *             after one uncounted warm-up (on a temporary database): time to the first byte on either stream
  *             (the live view's first line is on stderr), to the first byte on stdout (the answer), and to exit.
@@ -254,17 +256,15 @@ if (want('step') || want('checkpoint') || want('ai-sdk')) {
 // ---------------------------------------------------------------------------------------------
 
 if (want('summary')) {
-  const filler = (n: number, word: string) => Array.from({ length: n }, (_, i) => `${word}${i % 7}`).join(' ');
   const isSummaryPrompt = (request: ModelRequest) => {
     const first = request.messages[0];
     return first?.role === 'system' && typeof first.content === 'string' && first.content.startsWith('Summarize');
   };
   const model = scriptedModel({
     replies: (request) => {
-      if (isSummaryPrompt(request))
-        return { text: `The user asked about orders in turn after turn; each lookup returned a shipped status. ${filler(20, 'fact')}` };
+      if (isSummaryPrompt(request)) return { text: 'The user asked where several orders were; each lookup said shipped.' };
       const last = request.messages.at(-1);
-      if (last?.role === 'tool') return { text: `Your order is on its way: ${filler(25, 'answer')}` };
+      if (last?.role === 'tool') return { text: 'Your order has shipped and is on its way.' };
       const turn = Number(/turn (\d+)/.exec(typeof last?.content === 'string' ? last.content : '')?.[1] ?? 0);
       return { toolCalls: [{ name: 'lookup', arguments: { turn } }] };
     },
@@ -274,13 +274,13 @@ if (want('summary')) {
     description: 'looks an order up',
     idempotent: true,
     input: z.object({ turn: z.number() }),
-    execute: ({ turn }) => `order ${1000 + turn}: shipped, ${filler(25, 'detail')}`,
+    execute: ({ turn }) => `order ${1000 + turn}: shipped`,
   });
   const agent = defineAgent({ model, tools: [lookup], sessions: memorySessionStore(), context: { strategy: 'summarize', maxInputTokens: 600 } });
   let agentCalls = 0;
   const started = performance.now();
   for (let turn = 0; turn < TURNS; turn++) {
-    const result = await agent.run(`turn ${turn}: where is my order? ${filler(20, 'question')}`, { session: 'bench' });
+    const result = await agent.run(`turn ${turn}: where is my order?`, { session: 'bench' });
     if (result.stopReason !== 'completed') throw new Error(`summary scenario: turn ${turn} ended ${result.stopReason}: ${result.stopDetail}`);
     agentCalls += result.steps.length;
   }

@@ -127,6 +127,28 @@ export function dropOldest(messages: readonly Message[], budget: number, model: 
   return { messages: kept, removed: messages.filter((_, i) => removedIdx.has(i)) };
 }
 
+/** What a settled tool result is replaced with when it is masked. */
+export const MASKED_RESULT = '[tool result omitted to fit the context window; the reply after it used it]';
+
+/**
+ * Observation masking: the tool results of turns already answered (before the last user message)
+ * are replaced by a short note, the calls and the replies kept. Those results are most of a
+ * turn's tokens and their content lives on in the reply that used them, so this frees the most
+ * room for the least loss, with no model call. Returns the same array when nothing was masked.
+ */
+export function maskSettledToolResults(messages: Message[]): Message[] {
+  let lastUser = -1;
+  for (let i = messages.length - 1; i >= 0 && lastUser < 0; i--) if (messages[i].role === 'user') lastUser = i;
+  let masked: Message[] | undefined;
+  for (let i = 0; i < lastUser; i++) {
+    const m = messages[i];
+    if (m.role !== 'tool' || m.content === MASKED_RESULT) continue;
+    masked ??= [...messages];
+    masked[i] = { ...m, content: MASKED_RESULT };
+  }
+  return masked ?? messages;
+}
+
 export const SUMMARY_PREFIX = 'Summary of the earlier conversation (older turns were summarized to fit the context window):\n';
 
 /** The request sent to the model to summarize removed turns. */
