@@ -119,10 +119,12 @@ function insertionsByStage(entries: readonly MiddlewareInsertion[]): Map<Pipelin
     const side = before === undefined ? 'after' : 'before';
     const stage = (before ?? after) as PipelineStage;
     if (!PIPELINE_STAGES.includes(stage)) throw invalidInsertion(index, `unknown stage "${String(stage)}" (stages: ${PIPELINE_STAGES.join(', ')})`);
-    if (typeof entry.use?.name !== 'string') throw invalidInsertion(index, '`use` must be a Middleware (an object with a `name`)');
+    const use: unknown = entry.use;
+    if (typeof use !== 'object' || use === null || !(use as Middleware).name)
+      throw invalidInsertion(index, '`use` must be a Middleware (an object with a `name`)');
     let at = byStage.get(stage);
     if (!at) byStage.set(stage, (at = { before: [], after: [] }));
-    at[side].push(entry.use);
+    at[side].push(use as Middleware);
   });
   return byStage;
 }
