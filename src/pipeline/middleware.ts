@@ -38,7 +38,7 @@ export interface CallContext {
   state: Map<string, unknown>;
   /** performance.now() when the call entered the pipeline. */
   startedAt: number;
-  /** From CallOptions.trace; the tracing middleware marks it once it has opened the call's model span. */
+  /** From CallOptions.trace; once the tracing middleware has opened the call's model span, the stages below see it marked as taken. */
   trace?: CallTrace;
 }
 

@@ -179,6 +179,27 @@ describe('tracingMiddleware', () => {
     expect(modelSpans(tracer)).toHaveLength(0);
   });
 
+  it('writes a span per call when a stage further out calls on twice with the same context', async () => {
+    const tracer = createMemoryTracer();
+    const twice: Middleware = {
+      name: 'twice',
+      async generate(request, context, next) {
+        await next(request, context);
+        return next(request, context);
+      },
+    };
+    const pipeline = createPipeline({
+      terminal: createProviderRouter({ providers: { scripted: scriptedModel({ replies: [{ text: 'one' }, { text: 'two' }] }) } }),
+      tracing: tracingMiddleware({ tracer }),
+      middleware: [{ before: 'tracing', use: twice }],
+    });
+    await pipeline.generate(ask(), { trace: callTrace({ parent: tracer.startSpan({ kind: 'step', name: 'step 1' }) }) });
+    expect(modelSpans(tracer).map((s) => s.attributes[ATTR.RESPONSE_MESSAGE])).toEqual([
+      { role: 'assistant', content: 'one' },
+      { role: 'assistant', content: 'two' },
+    ]);
+  });
+
   it('writes one span, not two, when a traced pipeline is wrapped in another traced one', async () => {
     const { tracer, pipeline: inner, parent } = traced([{ text: 'one' }, { text: 'two' }]);
     const outer = compose([tracingMiddleware({ tracer })], modelTerminal(inner));

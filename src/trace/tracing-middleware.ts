@@ -53,13 +53,20 @@ export interface TracingMiddlewareOptions {
   tracer: Tracer;
 }
 
-function openSpan(tracer: Tracer, slot: CallTraceOptions, context: CallContext, name: string, attributes: Record<string, unknown>): SpanHandle {
-  context.trace = SPAN_OPEN as unknown as CallTrace;
+/**
+ * The context for the stages below: the call's trace marked as taken. A copy, not the caller's
+ * context changed: a stage further out that calls on twice (a retry of its own) gets a span each time.
+ */
+function taken(context: CallContext): CallContext {
+  return Object.assign({}, context, { trace: SPAN_OPEN as unknown as CallTrace });
+}
+
+function openSpan(tracer: Tracer, slot: CallTraceOptions, name: string, attributes: Record<string, unknown>): SpanHandle {
   return tracer.startSpan({ kind: 'model', name, parent: slot.parent, attributes });
 }
 
-function chatSpan(tracer: Tracer, slot: CallTraceOptions, context: CallContext, request: ModelRequest, stream: boolean): SpanHandle {
-  return openSpan(tracer, slot, context, `chat ${request.model}`, {
+function chatSpan(tracer: Tracer, slot: CallTraceOptions, request: ModelRequest, stream: boolean): SpanHandle {
+  return openSpan(tracer, slot, `chat ${request.model}`, {
     // Named keys before the spreads: an object that starts with a spread and then adds keys is promoted by Node 20 (README, Benchmarks).
     [ATTR.OPERATION]: OPERATIONS.CHAT,
     [ATTR.REQUEST_MODEL]: request.model,
@@ -116,12 +123,12 @@ async function* tracedStream(
   next: StreamNext,
 ): AsyncGenerator<StreamEvent> {
   // Opened on the first read, not when the stream is made: a stream never read leaves no open span behind.
-  const span = chatSpan(tracer, slot, context, request, true);
+  const span = chatSpan(tracer, slot, request, true);
   const began = performance.now();
   let firstTokenMs: number | undefined;
   let settled = false;
   try {
-    for await (const event of next(request, context)) {
+    for await (const event of next(request, taken(context))) {
       if (firstTokenMs === undefined && event.type !== 'start') firstTokenMs = performance.now() - began;
       if (event.type === 'finish') {
         // Ended before the event goes out: the caller's time with it is not the model's, and a caller that stops here still gets an 'ok' span.
@@ -154,11 +161,11 @@ export function tracingMiddleware({ tracer }: TracingMiddlewareOptions): Middlew
     async generate(request, context, next) {
       const slot = requested(context);
       if (!slot) return next(request, context);
-      const span = chatSpan(tracer, slot, context, request, false);
+      const span = chatSpan(tracer, slot, request, false);
       const began = performance.now();
       let response: ModelResponse;
       try {
-        response = await next(request, context);
+        response = await next(request, taken(context));
       } catch (error) {
         fail(span, error, context.signal);
         throw error;
@@ -173,14 +180,14 @@ export function tracingMiddleware({ tracer }: TracingMiddlewareOptions): Middlew
     async embed(request, context, next) {
       const slot = requested(context);
       if (!slot) return next(request, context);
-      const span = openSpan(tracer, slot, context, `embeddings ${request.model}`, {
+      const span = openSpan(tracer, slot, `embeddings ${request.model}`, {
         [ATTR.OPERATION]: OPERATIONS.EMBEDDINGS,
         [ATTR.REQUEST_MODEL]: request.model,
       });
       const began = performance.now();
       let response: EmbeddingResponse;
       try {
-        response = await next(request, context);
+        response = await next(request, taken(context));
       } catch (error) {
         fail(span, error, context.signal);
         throw error;
