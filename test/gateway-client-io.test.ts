@@ -4,12 +4,14 @@ import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createGateway, type Gateway, parseGatewayConfig, type RunningServer } from '../src/gateway/index.js';
 import { openStore, type SqlStore } from '../src/store/index.js';
 import { createFakeUpstream, type FakeUpstream } from '../src/testing/index.js';
+import { createMemoryTracer } from '../src/trace/index.js';
 
 let upstream: FakeUpstream;
 let store: SqlStore;
 let gateway: Gateway;
 let server: RunningServer;
 const LIMIT = 4096;
+const tracer = createMemoryTracer();
 
 beforeAll(async () => {
   upstream = await createFakeUpstream();
@@ -20,7 +22,7 @@ beforeAll(async () => {
     server: { bodyLimitBytes: LIMIT },
     cache: { enabled: false },
   });
-  gateway = await createGateway({ config, store });
+  gateway = await createGateway({ config, store, tracer });
   server = await gateway.listen({ port: 0, host: '127.0.0.1' });
 });
 
@@ -70,7 +72,7 @@ it('answers 413 to a chunked body past the limit (no content-length to refuse it
   expect(ok.status).toBe(200);
 });
 
-it('a client that leaves mid-call closes the upstream connection, plain and streamed', async () => {
+it('a client that leaves mid-call closes the upstream connection, plain and streamed, and its model span ends interrupted', async () => {
   upstream.enqueue({ fault: 'hang' });
   const plain = new AbortController();
   const pending = fetch(`${server.url}/v1/chat/completions`, {
@@ -97,4 +99,10 @@ it('a client that leaves mid-call closes the upstream connection, plain and stre
   streamed.abort();
   await eventually(() => upstream.clientClosedCount === 1);
   expect(upstream.clientClosedCount).toBe(1);
+  const models = () => tracer.spans.filter((s) => s.kind === 'model' && s.status !== 'ok');
+  await eventually(() => models().length === 2);
+  expect(models().map((s) => [s.status, s.error?.code])).toEqual([
+    ['interrupted', 'ABORTED'],
+    ['interrupted', 'ABORTED'],
+  ]);
 });

@@ -64,7 +64,10 @@ describe('sessions', () => {
     expect(requests).toHaveLength(2);
     expect(models).toHaveLength(2);
     for (const model of models) expect(requests.map((r) => r.id)).toContain(model.parentId);
-    expect(models[0].attributes['gen_ai.request.model']).toBe('fast');
+    // The request span holds the alias the client asked for; the model span, written by the pipeline, the model string it called.
+    expect(requests[0].attributes['gen_ai.request.model']).toBe('fast');
+    expect(models[0].attributes['gen_ai.request.model']).toBe('openai:gpt-4o-mini');
+    expect(models[0].attributes['sextant.model.target']).toBe('openai:gpt-4o-mini');
     expect(models[0].attributes['sextant.decision.messages']).toEqual([{ role: 'user', content: 'one' }]);
     expect(requests[0].attributes['http.response.status_code']).toBe(200);
     // The store sums the model spans' costs into the session's trace.
@@ -132,12 +135,22 @@ describe('cache headers', () => {
     expect(hit.headers.get('x-sextant-cache')).toBe('hit');
     expect(hit.body.choices[0].message.content).toBe('cached answer');
     expect(hit.headers.get('x-sextant-cost-usd')).toBe('0.00000000');
+    // The hit's model span says what the cache saved and which target the answer came from, as the agent's model spans do.
+    await tracer.flush();
+    const hitTrace = await sqlTraceRepository(store).get(hit.headers.get('x-sextant-trace-id')!);
+    const hitSpan = hitTrace!.spans.find((s) => s.kind === 'model')!;
+    expect(hitSpan.attributes).toMatchObject({ 'sextant.cache.status': 'hit', 'sextant.model.target': 'openai:gpt-4o-mini', 'sextant.cost.usd': 0 });
+    expect(hitSpan.attributes['sextant.cache.saved_usd']).toBeGreaterThan(0);
 
     const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'fast', stream: true, ...body }) });
     const text = await res.text();
     expect(text).toContain('"content":"cached answer"');
     expect(text).toMatch(/"sextant":\{"cache":"hit"/);
     expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    await tracer.flush();
+    const streamed = (await sqlTraceRepository(store).get(res.headers.get('x-sextant-trace-id')!))!.spans.find((s) => s.kind === 'model')!;
+    expect(streamed.attributes).toMatchObject({ 'gen_ai.request.stream': true, 'sextant.cache.status': 'hit' });
+    expect(streamed.attributes['sextant.ttft_ms']).toBeGreaterThanOrEqual(0);
 
     const bypass = await chat(body, { 'x-sextant-cache': 'bypass' });
     expect(bypass.headers.get('x-sextant-cache')).toBe('bypass');

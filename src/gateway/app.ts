@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
 import { SextantError } from '../errors.js';
-import { chatCompletionsHandler, type CallRouteOptions } from './chat-route.js';
+import { chatCompletionsHandler } from './chat-route.js';
 import { embeddingsHandler } from './embeddings-route.js';
 import { toHttpError } from './http-errors.js';
+import type { CallRouteOptions } from './model-route.js';
 
 export interface GatewayAppOptions extends CallRouteOptions {
   /** Extra routes, mounted before the 404 handler (admin API, dashboard). */

@@ -78,12 +78,10 @@ export function routeControls(scope: CallScope, route: ResolvedRoute): CallContr
   return Object.assign({}, scope.controls, { fallbacks: route.targets.slice(1).map((t) => t.model) });
 }
 
-/** Applies auth's scope check and the session's loop detector to a parsed request. */
-export function admitRequest(scope: CallScope, request: ModelRequest, route: 'chat' | 'embeddings', options: CallScopeOptions): ModelRequest {
-  if (scope.identity && options.auth) options.auth.authorize(scope.identity, { model: request.model, route });
-  const withMetadata: ModelRequest = Object.assign({}, request, { metadata: Object.assign({}, request.metadata, scope.metadata) });
-  if (!scope.session || !options.sessions || route !== 'chat') return withMetadata;
-  const { request: checked, warning } = options.sessions.observe({ session: scope.session, tenant: scope.identity?.tenant, request: withMetadata });
+/** Runs a chat request through its session's loop detector: a warning is recorded on the scope and its span, and the detector may add a corrective message. */
+export function observeSession(scope: CallScope, request: ModelRequest, options: CallScopeOptions): ModelRequest {
+  if (!scope.session || !options.sessions) return request;
+  const { request: checked, warning } = options.sessions.observe({ session: scope.session, tenant: scope.identity?.tenant, request });
   if (warning) {
     scope.loopWarning = warning;
     scope.span?.event(EVENTS.LOOP, {

@@ -1,30 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
-import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
-import type { ModelRequest, ModelResponse, StreamEvent } from '../model/types.js';
-import type { Model } from '../pipeline/middleware.js';
+import type { StreamEvent } from '../model/types.js';
 import { ATTR } from '../trace/attributes.js';
-import { admitRequest, type CallScope, type CallScopeOptions, openCallScope, routeControls } from './call-scope.js';
+import { type CallScope, observeSession } from './call-scope.js';
 import { HEADERS, resultHeaders } from './headers.js';
 import { toHttpError } from './http-errors.js';
-import { type ModelSpan, startModelSpan } from './model-span.js';
+import { type CallRouteOptions, modelRouteHandler } from './model-route.js';
 import { parseChatCompletionRequest } from './openai-request.js';
 import { createChunkEncoder, SSE_DONE, sseErrorFrame, toChatCompletion } from './openai-response.js';
-import { readJsonBody } from './read-body.js';
-import { clientSignal, nodeResponse, RESPONSE_ALREADY_SENT } from './request-io.js';
-import type { RouteTable } from './route-table.js';
+import { nodeResponse, RESPONSE_ALREADY_SENT } from './request-io.js';
 
-export interface CallRouteOptions extends CallScopeOptions {
-  routes: RouteTable;
-  /** The pipeline every call goes through: the request's model is the route's first target, its fallbacks the rest. */
-  model: Model;
-  /** Bodies above this get a 413. Default DEFAULTS.gateway.bodyLimitBytes. */
-  bodyLimitBytes?: number;
-}
-
-const ROUTE = '/v1/chat/completions';
 const bytes = new TextEncoder();
 
 function scopeHeaders(scope: CallScope): Record<string, string> {
@@ -34,51 +21,31 @@ function scopeHeaders(scope: CallScope): Record<string, string> {
   return headers;
 }
 
-/** POST /v1/chat/completions: OpenAI's chat API, plain JSON or SSE, through the pipeline. */
+/** POST /v1/chat/completions: OpenAI's chat API, plain JSON or SSE, through the pipeline (which writes the model span). */
 export function chatCompletionsHandler(options: CallRouteOptions) {
-  const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULTS.gateway.bodyLimitBytes;
-  return async (c: Context): Promise<Response> => {
-    const started = performance.now();
-    const scope = await openCallScope(c, ROUTE, options);
-    try {
-      const parsed = parseChatCompletionRequest(await readJsonBody(c, bodyLimitBytes));
-      const route = options.routes.resolve(parsed.request.model);
-      const admitted = admitRequest(scope, parsed.request, 'chat', options);
-      const request: ModelRequest = { ...admitted, model: route.targets[0].model };
-      scope.span?.set({ [ATTR.REQUEST_MODEL]: route.requested, [ATTR.STREAM]: parsed.stream });
-      const { model } = options;
-      const signal = clientSignal(c);
-      const callOptions = { signal, controls: routeControls(scope, route) };
-      const span = startModelSpan(options.tracer, scope.span, { operation: 'chat', model: route.requested, stream: parsed.stream });
+  return modelRouteHandler(options, {
+    path: '/v1/chat/completions',
+    operation: 'chat',
+    parse: parseChatCompletionRequest,
+    async answer({ c, scope, request: admitted, route, callOptions, started }, parsed) {
+      const request = observeSession(scope, admitted, options);
+      scope.span?.set({ [ATTR.STREAM]: parsed.stream });
       if (parsed.stream) {
-        const events = model.stream(request, callOptions);
-        return await streamResponse({ c, scope, span, request, signal, started, includeUsage: parsed.includeUsage, requested: route.requested, events });
+        const events = options.model.stream(request, callOptions);
+        return streamResponse({ c, scope, started, includeUsage: parsed.includeUsage, requested: route.requested, events });
       }
-      let response: ModelResponse;
-      try {
-        response = await model.generate(request, callOptions);
-      } catch (error) {
-        span.fail(error, signal.aborted);
-        throw error;
-      }
-      span.finish(request, response);
+      const response = await options.model.generate(request, callOptions);
       const headers = Object.assign(scopeHeaders(scope), resultHeaders(response, performance.now() - started, scope.span?.traceId));
       scope.span?.set({ [ATTR.CACHE_STATUS]: headers[HEADERS.CACHE] });
       scope.end(200);
       return c.json(toChatCompletion(response), 200, headers);
-    } catch (error) {
-      scope.end(toHttpError(error).status, error);
-      throw error;
-    }
-  };
+    },
+  });
 }
 
 interface StreamResponseOptions {
   c: Context;
   scope: CallScope;
-  span: ModelSpan;
-  request: ModelRequest;
-  signal: AbortSignal;
   started: number;
   includeUsage: boolean;
   requested: string;
@@ -89,15 +56,14 @@ interface StreamResponseOptions {
 interface SseSource {
   /** The next text to send; undefined once the stream is over (after `[DONE]` and the pipeline's end, or after an error frame). Never throws. */
   next(): Promise<string | undefined>;
-  /** The client went away: ends the spans as interrupted and closes the pipeline's stream. */
+  /** The client went away: ends the request span and closes the pipeline's stream (whose tracing stage ends the model span as interrupted). */
   cancel(): Promise<void>;
 }
 
 function sseSource(options: StreamResponseOptions, iterator: AsyncIterator<StreamEvent>, first: IteratorResult<StreamEvent>): SseSource {
-  const { scope, span, request, signal, started, includeUsage, requested } = options;
+  const { scope, started, includeUsage, requested } = options;
   const encoder = createChunkEncoder({ includeUsage, id: `chatcmpl-${randomUUID()}`, model: requested });
   let pending: IteratorResult<StreamEvent> | undefined = first;
-  let firstTokenMs: number | undefined;
   let doneSent = false;
   /** Set once the request span has ended (end of stream, error or cancel): nothing is sent or recorded after it. */
   let over = false;
@@ -114,7 +80,6 @@ function sseSource(options: StreamResponseOptions, iterator: AsyncIterator<Strea
           return doneSent ? undefined : SSE_DONE;
         }
         const event = step.value;
-        if (firstTokenMs === undefined && event.type !== 'start') firstTokenMs = performance.now() - started;
         if (event.type !== 'finish') return encoder.encode(event).join('');
         const stats = resultHeaders(event.response, performance.now() - started, scope.span?.traceId);
         const trailer = {
@@ -126,14 +91,12 @@ function sseSource(options: StreamResponseOptions, iterator: AsyncIterator<Strea
             trace_id: stats[HEADERS.TRACE_ID],
           },
         };
-        span.finish(request, event.response, firstTokenMs);
         scope.span?.set({ [ATTR.CACHE_STATUS]: stats[HEADERS.CACHE] });
         doneSent = true;
         return encoder.encode(event, trailer).join('') + SSE_DONE;
       } catch (error) {
         if (over) return undefined;
         over = true;
-        span.fail(error, signal.aborted);
         const http = toHttpError(error);
         scope.end(http.status, error);
         return sseErrorFrame(http.body);
@@ -142,9 +105,7 @@ function sseSource(options: StreamResponseOptions, iterator: AsyncIterator<Strea
     async cancel() {
       if (over) return;
       over = true;
-      const closed = new SextantError('ABORTED', 'The client closed the stream');
-      span.fail(closed, true);
-      scope.end(499, closed);
+      scope.end(499, new SextantError('ABORTED', 'The client closed the stream'));
       await iterator.return?.();
     },
   };
@@ -203,13 +164,7 @@ function webStream(source: SseSource): ReadableStream<Uint8Array> {
  */
 async function streamResponse(options: StreamResponseOptions): Promise<Response> {
   const iterator = options.events[Symbol.asyncIterator]();
-  let first: IteratorResult<StreamEvent>;
-  try {
-    first = await iterator.next();
-  } catch (error) {
-    options.span.fail(error, options.signal.aborted);
-    throw error;
-  }
+  const first = await iterator.next();
   const source = sseSource(options, iterator, first);
   const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...scopeHeaders(options.scope) };
   const outgoing = nodeResponse(options.c);

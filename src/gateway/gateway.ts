@@ -6,7 +6,7 @@ import type { Env } from '../model/presets.js';
 import type { Provider } from '../model/provider.js';
 import { createProviderRouter } from '../model/router.js';
 import { budgetMiddleware, keyBudgets } from '../pipeline/budget.js';
-import { createPipeline, type Pipeline } from '../pipeline/create-pipeline.js';
+import { createPipeline, type MiddlewareInsertion, type Pipeline } from '../pipeline/create-pipeline.js';
 import { rateLimitMiddleware, keyRateLimits } from '../pipeline/rate-limit.js';
 import { redactMiddleware } from '../pipeline/redact.js';
 import { createAdminRoutes } from '../security/admin-routes.js';
@@ -19,6 +19,7 @@ import type { SqlStore } from '../store/db.js';
 import { sqlTraceRepository, startRetention } from '../store/traces.js';
 import { createStoreTracer } from '../trace/store-tracer.js';
 import type { Tracer } from '../trace/tracer.js';
+import { tracingMiddleware } from '../trace/tracing-middleware.js';
 import { createGatewayApp } from './app.js';
 import type { GatewayAuth } from './auth.js';
 import type { GatewayConfig } from './config.js';
@@ -28,7 +29,7 @@ import { buildProviders } from './providers.js';
 import { createRouteTable, type RouteTable } from './route-table.js';
 import { listen, type RunningServer } from './server.js';
 import { createSessionTracker, type SessionTracker } from './sessions.js';
-import { timedTerminal } from './timed-terminal.js';
+import { measureUpstreamTime } from './upstream-time.js';
 
 export interface CreateGatewayOptions {
   config: GatewayConfig;
@@ -44,6 +45,8 @@ export interface CreateGatewayOptions {
   log?: (line: string) => void;
   /** For the weighted pick among an alias's targets. */
   random?: () => number;
+  /** Your own middleware at the pipeline's named insertion points, e.g. `[{ before: 'cache', use: m }]` (see createPipeline). Programmatic only: YAML cannot hold functions. */
+  middleware?: readonly MiddlewareInsertion[];
 }
 
 export interface Gateway {
@@ -62,10 +65,10 @@ export interface Gateway {
 }
 
 /** Per-target timeouts from the routes; one target with two different timeouts is a config error caught at parse time. */
-function targetTimeouts(config: GatewayConfig): Map<string, number> {
-  const timeouts = new Map<string, number>();
+function targetTimeouts(config: GatewayConfig): Record<string, number> {
+  const timeouts: Record<string, number> = {};
   for (const route of Object.values(config.models)) {
-    for (const target of [...route.targets, ...route.fallbacks]) if (target.timeoutMs !== undefined) timeouts.set(target.model, target.timeoutMs);
+    for (const target of [...route.targets, ...route.fallbacks]) if (target.timeoutMs !== undefined) timeouts[target.model] = target.timeoutMs;
   }
   return timeouts;
 }
@@ -111,15 +114,15 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
       : undefined;
 
   const router = createProviderRouter({ providers: buildProviders(config, options.providers), env: options.env });
-  const timeouts = targetTimeouts(config);
   const pipeline = createPipeline({
-    terminal: timedTerminal({ terminal: router, timeouts }),
+    terminal: measureUpstreamTime(router),
     redact: config.security.redactUpstream ? redactMiddleware() : undefined,
+    tracing: tracer && tracingMiddleware({ tracer }),
     rateLimit: rateLimitMiddleware({ limiter: createMemoryRateLimiter(), resolve: keyRateLimits({ limitsOf }), audit }),
     budget: budgetMiddleware({ ledger, budgets: config.budgets, resolve: keyBudgets({ limitsOf }), audit }),
     cache: cache && cacheMiddleware(cache),
-    // Per-target timeouts are enforced in the terminal; the pipeline's own must not cut a longer one short.
-    timeouts: { attemptMs: Math.max(DEFAULTS.pipeline.timeout.attemptMs, ...timeouts.values()) },
+    timeouts: { perTargetMs: targetTimeouts(config) },
+    middleware: options.middleware,
   });
 
   const routes = createRouteTable({ config, random: options.random });

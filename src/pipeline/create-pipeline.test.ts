@@ -4,7 +4,7 @@ import { createOpenAICompatible } from '../model/providers/openai-compatible.js'
 import { createProviderRouter } from '../model/router.js';
 import type { ModelResponse } from '../model/types.js';
 import { createFakeUpstream, type FakeUpstream } from '../testing/fake-upstream.js';
-import { createPipeline } from './create-pipeline.js';
+import { createPipeline, type MiddlewareInsertion } from './create-pipeline.js';
 import type { Middleware } from './middleware.js';
 
 const request = { model: 'primary:gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hello' }] };
@@ -48,6 +48,43 @@ describe('createPipeline', () => {
     expect(seen).toEqual(['redact', 'tracing', 'rate-limit', 'budget', 'cache']);
     expect(response.cost?.unpriced).toBeUndefined();
     expect(response.meta.attempts).toBe(1);
+  });
+
+  it('puts your middleware at named insertion points, beside stages that are off too, and lists it in order', async () => {
+    const seen: string[] = [];
+    const pipeline = createPipeline({
+      terminal: scriptedTerminal([{ text: 'ok' }]),
+      tracing: tag('tracing', seen),
+      budget: tag('budget', seen),
+      cache: tag('cache', seen),
+      retry: false,
+      middleware: [
+        { before: 'cache', use: tag('before-cache', seen) },
+        { after: 'budget', use: tag('after-budget', seen) },
+        { before: 'redact', use: tag('outermost', seen) },
+        { after: 'retry', use: tag('after-retry', seen) },
+        { after: 'usage-cost', use: tag('innermost', seen) },
+        { before: 'cache', use: tag('before-cache-2', seen) },
+      ],
+    });
+    const names = ['outermost', 'tracing', 'budget', 'after-budget', 'before-cache', 'before-cache-2', 'cache'];
+    expect(pipeline.order).toEqual([...names, 'total-timeout', 'fallback', 'after-retry', 'attempt-timeout', 'circuit-breaker', 'usage-cost', 'innermost']);
+    await pipeline.generate(request);
+    expect(seen).toEqual([...names, 'after-retry', 'innermost']);
+  });
+
+  it('refuses an insertion point that names no stage, or both or neither of before and after', () => {
+    const use = tag('mine', []);
+    const terminal = scriptedTerminal([{ text: 'ok' }]);
+    const invalid = (middleware: unknown) => () => createPipeline({ terminal, middleware: middleware as MiddlewareInsertion[] });
+    expect(invalid([{ before: 'cahce', use }])).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('unknown stage "cahce"') }),
+    );
+    expect(invalid([{ before: 'cache', after: 'budget', use }])).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(invalid([{ use }])).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(invalid([{ after: 'budget', use: () => undefined }])).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('middleware[0]') }),
+    );
   });
 
   it('leaves out what is turned off', () => {

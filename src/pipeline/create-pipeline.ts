@@ -15,15 +15,26 @@
  *   target is really down (retries exhausted, Retry-After too long, circuit open) does the
  *   call move to the next target. Inside-out, each retry would walk the whole chain and
  *   switch models on every blip, multiplying calls by chain length × attempts.
- * - the per-attempt timeout inside retry, so a stalled attempt is cut and retried.
+ * - the per-attempt timeout inside retry, so a stalled attempt is cut and retried; inside
+ *   fallback too, so it knows which target is being tried and applies that target's own
+ *   timeout when it has one (`timeouts.perTargetMs`, the gateway's routes). One stage for
+ *   both: a separate per-target stage would need the general one raised above every
+ *   target's timeout so as not to cut a longer one short.
  * - the circuit breaker inside the attempt timeout, so it counts every attempt (timeouts
  *   included) of the target fallback chose; its CIRCUIT_OPEN is not retried, so an opening
  *   circuit stops retries at once and fallback moves on.
  * - usage/cost innermost, so each response is costed for the model that actually answered.
  *
  * Slots for middleware from other folders (redact, rate limit, budget, cache, tracing) take
- * Middleware values: pipeline/ must not import cache/ or security/.
+ * Middleware values: pipeline/ must not import cache/, security/ or trace/.
+ *
+ * Users add their own middleware at named insertion points, `middleware: [{ before: 'cache',
+ * use: m }, { after: 'usage-cost', use: n }]`: `before` puts it directly outside a stage (it
+ * sees the request first), `after` directly inside. A stage turned off still names its place.
+ * Several entries at one place keep their list order; between two stages the `after` entries
+ * of the outer one come before the `before` entries of the inner one.
  */
+import { SextantError } from '../errors.js';
 import { priceOf, type PriceTable } from '../model/pricing.js';
 import { circuitBreaker, createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { fallback, type FallbackOptions } from './fallback.js';
@@ -32,6 +43,26 @@ import { retry, type RetryOptions } from './retry.js';
 import { attemptTimeout, totalTimeout } from './timeout.js';
 import { usageCost } from './usage-cost.js';
 
+/** The stages of the standard pipeline, outermost first: the names insertion points refer to. */
+export const PIPELINE_STAGES = [
+  'redact',
+  'tracing',
+  'rate-limit',
+  'budget',
+  'cache',
+  'total-timeout',
+  'fallback',
+  'retry',
+  'attempt-timeout',
+  'circuit-breaker',
+  'usage-cost',
+] as const;
+
+export type PipelineStage = (typeof PIPELINE_STAGES)[number];
+
+/** A user's middleware and its place: directly outside (`before`) or directly inside (`after`) a stage. */
+export type MiddlewareInsertion = { before: PipelineStage; use: Middleware } | { after: PipelineStage; use: Middleware };
+
 export interface PipelineTimeouts {
   /** The whole call; see totalTimeout. */
   totalMs?: number;
@@ -39,6 +70,8 @@ export interface PipelineTimeouts {
   attemptMs?: number;
   streamFirstEventMs?: number;
   streamIdleMs?: number;
+  /** Targets' own attempt timeouts (`provider:model` → ms); see attemptTimeout. */
+  perTargetMs?: Readonly<Record<string, number>>;
 }
 
 export interface PipelineOptions {
@@ -58,12 +91,14 @@ export interface PipelineOptions {
   breaker?: CircuitBreaker | CircuitBreakerOptions | false;
   /** Prices that take precedence over the bundled table. */
   prices?: PriceTable;
+  /** Your own middleware at named insertion points (see the header). An unknown stage is CONFIG_INVALID. */
+  middleware?: readonly MiddlewareInsertion[];
 }
 
 export interface Pipeline extends Model {
   /** The breaker in use, to read circuit states (admin API, dashboard). */
   readonly breaker: CircuitBreaker | undefined;
-  /** Middleware names, outermost first: what this pipeline runs, in order. */
+  /** Middleware names, outermost first, inserted ones included: what this pipeline runs, in order. */
   readonly order: readonly string[];
 }
 
@@ -71,23 +106,62 @@ function isBreaker(value: CircuitBreaker | CircuitBreakerOptions): value is Circ
   return typeof (value as CircuitBreaker).acquire === 'function';
 }
 
+function invalidInsertion(index: number, message: string): SextantError {
+  return new SextantError('CONFIG_INVALID', `middleware[${index}]: ${message}`, { context: { option: `middleware[${index}]`, stages: PIPELINE_STAGES } });
+}
+
+/** The inserted middleware per stage, validated: each entry names one known stage, before or after it, and a named Middleware. */
+function insertionsByStage(entries: readonly MiddlewareInsertion[]): Map<PipelineStage, { before: Middleware[]; after: Middleware[] }> {
+  const byStage = new Map<PipelineStage, { before: Middleware[]; after: Middleware[] }>();
+  entries.forEach((entry, index) => {
+    const { before, after } = entry as { before?: unknown; after?: unknown };
+    if ((before === undefined) === (after === undefined)) throw invalidInsertion(index, 'give exactly one of `before` and `after`');
+    const side = before === undefined ? 'after' : 'before';
+    const stage = (before ?? after) as PipelineStage;
+    if (!PIPELINE_STAGES.includes(stage)) throw invalidInsertion(index, `unknown stage "${String(stage)}" (stages: ${PIPELINE_STAGES.join(', ')})`);
+    const use: unknown = entry.use;
+    if (typeof use !== 'object' || use === null || !(use as Middleware).name)
+      throw invalidInsertion(index, '`use` must be a Middleware (an object with a `name`)');
+    let at = byStage.get(stage);
+    if (!at) byStage.set(stage, (at = { before: [], after: [] }));
+    at[side].push(use as Middleware);
+  });
+  return byStage;
+}
+
 export function createPipeline(options: PipelineOptions): Pipeline {
   const breaker =
     options.breaker === false ? undefined : options.breaker && isBreaker(options.breaker) ? options.breaker : createCircuitBreaker(options.breaker || {});
   const timeouts = options.timeouts === false ? undefined : (options.timeouts ?? {});
-  const middlewares = [
-    options.redact,
-    options.tracing,
-    options.rateLimit,
-    options.budget,
-    options.cache,
-    timeouts && totalTimeout({ ms: timeouts.totalMs }),
-    options.fallback !== false && fallback({ ...options.fallback, breaker }),
-    options.retry !== false && retry(options.retry),
-    timeouts && attemptTimeout({ ms: timeouts.attemptMs, streamFirstEventMs: timeouts.streamFirstEventMs, streamIdleMs: timeouts.streamIdleMs }),
-    breaker && circuitBreaker({ breaker }),
-    usageCost({ prices: options.prices }),
-  ].filter((m): m is Middleware => Boolean(m));
+  const stages: Record<PipelineStage, Middleware | false | undefined> = {
+    redact: options.redact,
+    tracing: options.tracing,
+    'rate-limit': options.rateLimit,
+    budget: options.budget,
+    cache: options.cache,
+    'total-timeout': timeouts && totalTimeout({ ms: timeouts.totalMs }),
+    fallback: options.fallback !== false && fallback({ ...options.fallback, breaker }),
+    retry: options.retry !== false && retry(options.retry),
+    'attempt-timeout':
+      timeouts &&
+      attemptTimeout({
+        ms: timeouts.attemptMs,
+        streamFirstEventMs: timeouts.streamFirstEventMs,
+        streamIdleMs: timeouts.streamIdleMs,
+        perTargetMs: timeouts.perTargetMs,
+      }),
+    'circuit-breaker': breaker && circuitBreaker({ breaker }),
+    'usage-cost': usageCost({ prices: options.prices }),
+  };
+  const inserted = insertionsByStage(options.middleware ?? []);
+  const middlewares: Middleware[] = [];
+  for (const stage of PIPELINE_STAGES) {
+    const at = inserted.get(stage);
+    if (at) middlewares.push(...at.before);
+    const own = stages[stage];
+    if (own) middlewares.push(own);
+    if (at) middlewares.push(...at.after);
+  }
   const prices = options.prices;
   return { ...compose(middlewares, options.terminal), breaker, order: middlewares.map((m) => m.name), priceOf: (model) => priceOf(model, prices) };
 }

@@ -16,6 +16,17 @@ export interface CallControls {
   fallbacks?: string[];
 }
 
+declare const callTraceBrand: unique symbol;
+
+/**
+ * Where a traced caller wants the call's model span: under its own span (the agent's step, the
+ * gateway's request), made by trace/'s `callTrace({ parent, sources })` and read by its tracing
+ * middleware. pipeline/ sits below trace/, so here it is opaque: carried along, never read.
+ */
+export interface CallTrace {
+  readonly [callTraceBrand]: true;
+}
+
 /** What travels with one call through the pipeline, beside the request itself. */
 export interface CallContext {
   /** Aborting it cancels the in-flight upstream call. Middleware may narrow it (timeouts). */
@@ -28,6 +39,8 @@ export interface CallContext {
   state: Map<string, unknown>;
   /** performance.now() when the call entered the pipeline. */
   startedAt: number;
+  /** From CallOptions.trace; once the tracing middleware has opened the call's model span, the stages below see it marked as taken. */
+  trace?: CallTrace;
 }
 
 export type GenerateNext = (request: ModelRequest, context: CallContext) => Promise<ModelResponse>;
@@ -55,6 +68,8 @@ export interface Terminal {
 export interface CallOptions {
   signal?: AbortSignal;
   controls?: CallControls;
+  /** Where the call's model span goes; without it the tracing middleware writes none. */
+  trace?: CallTrace;
 }
 
 /** A composed pipeline: what the agent runtime and the gateway call. */
@@ -74,6 +89,7 @@ function newContext(metadata: RequestMetadata | undefined, options: CallOptions 
     controls: options?.controls ?? {},
     state: new Map(),
     startedAt: performance.now(),
+    trace: options?.trace,
   };
 }
 

@@ -36,6 +36,17 @@ describe('attemptTimeout', () => {
     await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
   });
 
+  it('gives a target its own timeout, plain and streamed, and every other target the general one', async () => {
+    const terminal = scriptedTerminal([{ hang: true }, { hang: true }, { hang: true, afterEvents: 1 }]);
+    const model = compose([attemptTimeout({ ms: 40, streamFirstEventMs: 40, perTargetMs: { 'fake:impatient': 10 } })], terminal);
+    const own = await model.generate({ ...request, model: 'fake:impatient' }).catch((e) => e);
+    const general = await model.generate(request).catch((e) => e);
+    const { error: streamed } = await drain(model.stream({ ...request, model: 'fake:impatient' }));
+    expect(own.context).toEqual({ scope: 'attempt', timeout: 'attempt', ms: 10 });
+    expect(general.context).toEqual({ scope: 'attempt', timeout: 'attempt', ms: 40 });
+    expect(streamed?.context).toEqual({ scope: 'attempt', timeout: 'first-event', ms: 10 });
+  });
+
   it('fails a stream with no event after start within streamFirstEventMs', async () => {
     const terminal = scriptedTerminal([{ hang: true, afterEvents: 1 }]);
     const { events, error } = await drain(compose([attemptTimeout({ streamFirstEventMs: 20 })], terminal).stream(request));

@@ -9,7 +9,9 @@
  *   no bound on its length (a long answer is not a fault); instead it must deliver its first
  *   event after `start` (first token, tool call or finish) within `streamFirstEventMs` of
  *   the request, and then never fall silent for more than `streamIdleMs` between events.
- *   Time the caller spends consuming an event does not count against the upstream.
+ *   Time the caller spends consuming an event does not count against the upstream. A target
+ *   may have its own timeout (`perTargetMs`, the gateway's routes): it sits below fallback, so
+ *   `request.model` is the target being tried.
  */
 import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
@@ -116,6 +118,12 @@ export interface AttemptTimeoutOptions {
   streamFirstEventMs?: number;
   /** A stream attempt, longest silence between events once output flows. */
   streamIdleMs?: number;
+  /**
+   * Targets' own timeouts (`provider:model` → ms), replacing `ms` and `streamFirstEventMs` for
+   * attempts on that target: a slow model given more time, or a fast one cut sooner so fallback
+   * moves on. Idle silence stays `streamIdleMs`.
+   */
+  perTargetMs?: Readonly<Record<string, number>>;
 }
 
 export function attemptTimeout(options: AttemptTimeoutOptions = {}): Middleware {
@@ -126,10 +134,14 @@ export function attemptTimeout(options: AttemptTimeoutOptions = {}): Middleware 
     firstEventMs: options.streamFirstEventMs ?? d.streamFirstEventMs,
     idleMs: options.streamIdleMs ?? d.streamIdleMs,
   };
+  const perTarget = new Map<string, { ms: number; stream: StreamLimits }>();
+  for (const [target, targetMs] of Object.entries(options.perTargetMs ?? {})) {
+    perTarget.set(target, { ms: targetMs, stream: { scope: 'attempt', firstEventMs: targetMs, idleMs: limits.idleMs } });
+  }
   return {
     name: 'attempt-timeout',
-    generate: (request, context, next) => raceGenerate(context, ms, 'attempt', (inner) => next(request, inner)),
-    embed: (request, context, next) => raceGenerate(context, ms, 'attempt', (inner) => next(request, inner)),
-    stream: (request, context, next) => raceStream((inner) => next(request, inner), context, limits),
+    generate: (request, context, next) => raceGenerate(context, perTarget.get(request.model)?.ms ?? ms, 'attempt', (inner) => next(request, inner)),
+    embed: (request, context, next) => raceGenerate(context, perTarget.get(request.model)?.ms ?? ms, 'attempt', (inner) => next(request, inner)),
+    stream: (request, context, next) => raceStream((inner) => next(request, inner), context, perTarget.get(request.model)?.stream ?? limits),
   };
 }

@@ -10,10 +10,12 @@
  *   SESSION_ID, TENANT, USER, RUN_INPUT at start; RUN_OUTPUT, STOP_REASON, STOP_DETAIL,
  *   RUN_STEPS, token and cost totals (INPUT_TOKENS, OUTPUT_TOKENS, COST_USD) at end.
  * - `step` span (child of the run): STEP_INDEX.
- * - `model` span (child of the step, one per model call): OPERATION='chat', PROVIDER,
- *   REQUEST_MODEL, RESPONSE_MODEL, RESPONSE_ID, FINISH_REASON, usage, COST_USD, LATENCY_MS,
- *   TTFT_MS, CACHE_STATUS, and the decision record: DECISION_MESSAGES, DECISION_TOOLS,
- *   DECISION_CHOICE, DECISION_RATIONALE, DECISION_SOURCES.
+ * - `model` span (one per model call, written by the tracing middleware for both fronts: child
+ *   of the agent's step or of the gateway's request): OPERATION ('chat' or 'embeddings'), STREAM,
+ *   PROVIDER, TARGET, REQUEST_MODEL, RESPONSE_MODEL, RESPONSE_ID, FINISH_REASON, usage, COST_USD,
+ *   LATENCY_MS, TTFT_MS (streams), CACHE_STATUS, CACHE_SAVED_USD, ATTEMPTS, RESPONSE_MESSAGE, and
+ *   for chat the decision record: DECISION_MESSAGES, DECISION_TOOLS, DECISION_CHOICE,
+ *   DECISION_RATIONALE, DECISION_SOURCES.
  * - `tool` span (child of the step): OPERATION='execute_tool', TOOL_NAME, TOOL_CALL_ID,
  *   TOOL_INPUT, TOOL_OUTPUT, TOOL_IS_ERROR. A thrown tool error ends the span with status 'error'.
  * - `check` span (child of the step or the run): CHECK_NAME, CHECK_VERDICT, CHECK_SCORE,
@@ -75,6 +77,8 @@ export const ATTR = {
   CACHE_STATUS: 'sextant.cache.status',
   /** Money a cache hit saved, in USD. */
   CACHE_SAVED_USD: 'sextant.cache.saved_usd',
+  /** The concrete target that answered (`provider:model`, after fallbacks and routing). */
+  TARGET: 'sextant.model.target',
   /** Attempts made for the call (retries and fallbacks included). */
   ATTEMPTS: 'sextant.model.attempts',
   /** The assistant message exactly as returned (content, tool calls, reasoning): what replay serves back. */

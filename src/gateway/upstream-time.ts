@@ -1,14 +1,7 @@
 import type { StreamEvent } from '../model/types.js';
-import type { CallContext, Middleware, Terminal } from '../pipeline/middleware.js';
-import { attemptTimeout } from '../pipeline/timeout.js';
+import type { CallContext, Terminal } from '../pipeline/middleware.js';
 
 const UPSTREAM_MS = 'gateway.upstreamMs';
-
-export interface TimedTerminalOptions {
-  terminal: Terminal;
-  /** Per-target attempt timeouts (`provider:model` → ms), from the routes config. */
-  timeouts?: ReadonlyMap<string, number>;
-}
 
 function addUpstream(context: CallContext, ms: number): number {
   const total = ((context.state.get(UPSTREAM_MS) as number | undefined) ?? 0) + ms;
@@ -20,13 +13,10 @@ function addUpstream(context: CallContext, ms: number): number {
  * Wraps the provider router to measure the time spent waiting on upstreams, over every attempt
  * of a call (retries and fallbacks), recorded as `meta.upstreamMs`: the gateway reports its own
  * overhead as total time minus this. For streams only the waits for the upstream's next event
- * count, not the time the gateway spends writing each event to its client.
- * It also applies per-target timeouts, with the pipeline's own attempt-timeout middleware.
+ * count, not the time the gateway spends writing each event to its client. (Targets' own
+ * timeouts are the pipeline's attempt-timeout stage, `timeouts.perTargetMs`.)
  */
-export function timedTerminal({ terminal, timeouts }: TimedTerminalOptions): Terminal {
-  const perTarget = new Map<string, Middleware>();
-  for (const [target, ms] of timeouts ?? []) perTarget.set(target, attemptTimeout({ ms, streamFirstEventMs: ms }));
-
+export function measureUpstreamTime(terminal: Terminal): Terminal {
   async function* timedStream(events: AsyncIterable<StreamEvent>, context: CallContext): AsyncGenerator<StreamEvent> {
     const iterator = events[Symbol.asyncIterator]();
     let finished = false;
@@ -52,7 +42,7 @@ export function timedTerminal({ terminal, timeouts }: TimedTerminalOptions): Ter
     }
   }
 
-  const base: Terminal = {
+  return {
     async generate(request, context) {
       const began = performance.now();
       try {
@@ -76,11 +66,5 @@ export function timedTerminal({ terminal, timeouts }: TimedTerminalOptions): Ter
         throw error;
       }
     },
-  };
-  if (perTarget.size === 0) return base;
-  return {
-    generate: (request, context) => perTarget.get(request.model)?.generate?.(request, context, base.generate) ?? base.generate(request, context),
-    stream: (request, context) => perTarget.get(request.model)?.stream?.(request, context, base.stream) ?? base.stream(request, context),
-    embed: (request, context) => perTarget.get(request.model)?.embed?.(request, context, base.embed) ?? base.embed(request, context),
   };
 }
