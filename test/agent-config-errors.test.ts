@@ -135,3 +135,23 @@ describe('configuration errors throw at the start of a run', () => {
     expect((await agent.run('hi')).stopReason).toBe('error');
   });
 });
+
+describe('errors from another copy of the package', () => {
+  it('keep their code: a module loaded apart (as `sextant run` loads an agent) throws a SextantError of another class', async () => {
+    const copy = (await import('../src/errors.js?another-copy')) as typeof import('../src/errors.js');
+    expect(copy.SextantError).not.toBe(SextantError);
+    const foreign = new copy.SextantError('MISSING_API_KEY', 'set OPENAI_API_KEY');
+    expect(foreign).toBeInstanceOf(SextantError);
+    const failing = async () => {
+      throw foreign;
+    };
+    const agent = defineAgent({ model: { name: 'elsewhere', generate: failing, stream: failing } as never });
+    expect((await thrown(() => agent.run('hi'))).code).toBe('MISSING_API_KEY');
+  });
+
+  it('subclasses keep their own instanceof', async () => {
+    const { ToolRetryRequest } = await import('../src/index.js');
+    expect(new SextantError('TOOL_ERROR', 'x')).not.toBeInstanceOf(ToolRetryRequest);
+    expect(new ToolRetryRequest('busy')).toBeInstanceOf(SextantError);
+  });
+});
