@@ -138,7 +138,9 @@ describe('configuration errors throw at the start of a run', () => {
 
 describe('errors from another copy of the package', () => {
   it('keep their code: a module loaded apart (as `sextant run` loads an agent) throws a SextantError of another class', async () => {
-    const copy = (await import('../src/errors.js?another-copy')) as typeof import('../src/errors.js');
+    // A query string makes the loader evaluate the module again; a variable keeps TypeScript from resolving it.
+    const apart = '../src/errors.js?another-copy';
+    const copy = (await import(apart)) as typeof import('../src/errors.js');
     expect(copy.SextantError).not.toBe(SextantError);
     const foreign = new copy.SextantError('MISSING_API_KEY', 'set OPENAI_API_KEY');
     expect(foreign).toBeInstanceOf(SextantError);
