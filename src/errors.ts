@@ -66,7 +66,21 @@ export interface SextantErrorOptions {
   retryAfterMs?: number;
 }
 
+/**
+ * Marks every SextantError, whichever copy of this module made it: an agent module that `sextant
+ * run` loads with its own module instances (tsx's tsImport), or a bundled copy, throws errors of
+ * another class object, and their codes (MISSING_API_KEY...) must survive `instanceof`.
+ */
+const SEXTANT_ERROR = Symbol.for('sextant.error');
+
 export class SextantError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses (ToolRetryRequest) keep the ordinary prototype check.
+    if (this !== SextantError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[SEXTANT_ERROR] === true;
+  }
+
+  readonly [SEXTANT_ERROR] = true;
   readonly code: ErrorCode;
   readonly context: Record<string, unknown>;
   readonly status?: number;

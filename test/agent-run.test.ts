@@ -156,7 +156,6 @@ describe('agent run', () => {
     expect(() => defineAgent({ model: { generate: model.generate, stream: model.stream } as never })).toThrow(/modelName/);
     const agent = defineAgent({ model });
     await expect(agent.run([])).rejects.toThrow(/non-empty/);
-    await expect(agent.run('x', { session: 's1' })).rejects.toThrow(/sessions/);
     await expect(agent.run('x', { limits: { timeoutMs: 0 } })).rejects.toThrow(/timeoutMs/);
   });
 

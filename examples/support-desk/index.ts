@@ -135,7 +135,9 @@ export async function createSupportDesk(options: SupportDeskOptions): Promise<Su
     limits: LIMITS,
     sessions: sqlSessionStore(store),
     tracer: options.tracer,
-    request: { temperature: 0 },
+    // A support answer is a few sentences. The cap also bounds what a call reserves against the $0.05 run
+    // budget: at claude-sonnet-4-5's $15 per million output tokens, Anthropic's default 4,096 alone would exceed it.
+    request: { temperature: 0, maxTokens: 1_024 },
   };
   return {
     options: agentOptions,

@@ -14,6 +14,18 @@ import type { Tracer } from '../trace/tracer.js';
 import type { ContextPolicy } from './context-window.js';
 import { emptyLoopState, resolveLoopOptions, type LoopDetectorOptions } from './loop-detector.js';
 import { resolveModel } from './resolve-model.js';
+import {
+  checkChecks,
+  checkContextPolicy,
+  checkLimits,
+  checkMaxParallelTools,
+  checkModelOption,
+  checkNonNegativeInteger,
+  checkOutputSchema,
+  checkTools,
+  throwIfConfigurationError,
+} from './check-options.js';
+import { memorySessionStore } from './memory-stores.js';
 import { executeRun } from './run-loop.js';
 import { lastUserText } from './runner/conversation.js';
 import type { AgentCore } from './runner/run-context.js';
@@ -46,7 +58,11 @@ export interface AgentOptions<Output = string> {
   context?: ContextPolicy;
   /** Where the run's state is saved after each step (resume after a crash or an approval). */
   checkpoints?: CheckpointStore;
-  /** Where a session's history is kept between runs. */
+  /**
+   * Where a session's history is kept between runs (`run(input, { session })`). Default: an
+   * in-memory store, private to this agent and lost when the process exits; give `sqlSessionStore`
+   * (or your own) to keep sessions across processes.
+   */
   sessions?: SessionStore;
   tracer?: Tracer;
   /** Tool calls of one step run at once up to this. Default DEFAULTS.agent.maxParallelTools. */
@@ -98,35 +114,27 @@ export interface Agent<Output = string> {
   resume(from: RunState | string, options?: ResumeOptions): Promise<RunResult<Output>>;
 }
 
-function positiveInteger(name: string, value: number | undefined): void {
-  if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
-    throw new SextantError('CONFIG_INVALID', `${name} must be a non-negative integer, got ${value}`, { context: { option: name, value } });
-  }
-}
-
-function checkLimits(limits: Partial<Limits> | undefined): void {
-  if (!limits) return;
-  positiveInteger('limits.maxSteps', limits.maxSteps);
-  for (const key of ['timeoutMs', 'maxTokens', 'maxCostUsd'] as const) {
-    const value = limits[key];
-    if (value !== undefined && !(value > 0)) {
-      throw new SextantError('CONFIG_INVALID', `limits.${key} must be positive, got ${value}`, { context: { option: `limits.${key}`, value } });
-    }
-  }
-}
-
 export function defineAgent<Output = string>(options: AgentOptions<Output>): Agent<Output> {
+  checkModelOption(options.model);
   checkLimits(options.limits);
-  positiveInteger('repairs.output', options.repairs?.output);
-  positiveInteger('repairs.toolArguments', options.repairs?.toolArguments);
+  checkNonNegativeInteger('repairs.output', options.repairs?.output);
+  checkNonNegativeInteger('repairs.toolArguments', options.repairs?.toolArguments);
+  checkOutputSchema(options.outputSchema);
+  checkContextPolicy(options.context);
+  checkMaxParallelTools(options.maxParallelTools);
   const tools = new Map<string, Tool>();
-  for (const tool of options.tools ?? []) {
+  for (const tool of checkTools(options.tools)) {
     if (tools.has(tool.name)) throw new SextantError('CONFIG_INVALID', `Two tools are named "${tool.name}"`, { context: { tool: tool.name } });
     tools.set(tool.name, tool);
   }
-  const { model, modelName } = resolveModel(options.model, options.modelName, () =>
-    createPipeline({ terminal: createProviderRouter({ providers: options.providers }) }),
-  );
+  const router = createProviderRouter({ providers: options.providers });
+  const modelString = typeof options.model === 'string' ? options.model : undefined;
+  if (modelString !== undefined) router.validate(modelString);
+  const { model, modelName } = resolveModel(options.model, options.modelName, () => createPipeline({ terminal: router }));
+  /** At the start of every run: a model string's key and base URL are read then, so a missing one throws before anything runs. */
+  function checkModelReady(): void {
+    if (modelString !== undefined) router.resolve(modelString);
+  }
   const d = DEFAULTS.agent;
   const core: AgentCore<Output> = {
     name: options.name ?? 'agent',
@@ -144,12 +152,12 @@ export function defineAgent<Output = string>(options: AgentOptions<Output>): Age
       answerOnLimit: d.answerOnLimit,
       ...options.limits,
     },
-    checks: options.checks ?? [],
+    checks: checkChecks(options.checks),
     outputSchema: options.outputSchema,
     loopDetector: options.loopDetector === false ? false : resolveLoopOptions(options.loopDetector),
     context: options.context ?? {},
     checkpoints: options.checkpoints,
-    sessions: options.sessions,
+    sessions: options.sessions ?? memorySessionStore(),
     tracer: options.tracer,
     maxParallelTools: options.maxParallelTools ?? d.maxParallelTools,
     repairs: { output: options.repairs?.output ?? d.maxOutputRepairs, toolArguments: options.repairs?.toolArguments ?? d.maxToolCallRepairs },
@@ -159,11 +167,9 @@ export function defineAgent<Output = string>(options: AgentOptions<Output>): Age
 
   async function newState(input: string | Message[], runOptions: RunOptions): Promise<RunState> {
     checkLimits(runOptions.limits);
+    checkModelReady();
     const inputMessages: Message[] = typeof input === 'string' ? [{ role: 'user', content: input }] : input;
     if (inputMessages.length === 0) throw new SextantError('INVALID_REQUEST', 'A run needs an input: a non-empty string or at least one message');
-    if (runOptions.session && !core.sessions) {
-      throw new SextantError('CONFIG_INVALID', 'A run with a session needs an agent with a `sessions` store', { context: { session: runOptions.session } });
-    }
     const history = runOptions.session ? await core.sessions!.load(runOptions.session) : [];
     return {
       version: RUN_STATE_VERSION,
@@ -204,6 +210,7 @@ export function defineAgent<Output = string>(options: AgentOptions<Output>): Age
           },
         }),
       )
+      .then(throwIfConfigurationError)
       .finally(() => {
         done = true;
         wake?.();
@@ -232,11 +239,12 @@ export function defineAgent<Output = string>(options: AgentOptions<Output>): Age
     name: core.name,
     async run(input, runOptions = {}) {
       const state = await newState(input, runOptions);
-      return executeRun(core, state, { signal: runOptions.signal, limits: runOptions.limits, stream: false });
+      return throwIfConfigurationError(await executeRun(core, state, { signal: runOptions.signal, limits: runOptions.limits, stream: false }));
     },
     stream,
     async resume(from, resumeOptions = {}) {
       checkLimits(resumeOptions.limits);
+      checkModelReady();
       let state: RunState;
       if (typeof from === 'string') {
         if (!core.checkpoints)
@@ -247,13 +255,15 @@ export function defineAgent<Output = string>(options: AgentOptions<Output>): Age
       } else {
         state = parseRunState(from);
       }
-      return executeRun(core, state, {
-        signal: resumeOptions.signal,
-        limits: resumeOptions.limits,
-        approvals: resumeOptions.approvals,
-        stream: false,
-        resumedFromStep: state.steps.length,
-      });
+      return throwIfConfigurationError(
+        await executeRun(core, state, {
+          signal: resumeOptions.signal,
+          limits: resumeOptions.limits,
+          approvals: resumeOptions.approvals,
+          stream: false,
+          resumedFromStep: state.steps.length,
+        }),
+      );
     },
   };
 }

@@ -6,6 +6,7 @@
  *   <base URL>|model         http://localhost:8000/v1|my-model — any OpenAI-compatible server,
  *                            base URL up to the version segment; no API key is sent (use a preset
  *                            such as `vllm:` with its key variable, or register a provider, for keyed servers)
+ *   scripted                 the scripted model (tests, demos): `scripted:scripted`
  */
 import { SextantError } from '../errors.js';
 
@@ -20,9 +21,13 @@ export interface ParsedModelString {
 
 export const URL_PROVIDER = 'openai-compatible';
 
+/** The provider of the scripted model; the bare model string `scripted` stands for `scripted:scripted`. */
+export const SCRIPTED_PROVIDER = 'scripted';
+
 export const MODEL_STRING_FORMS = [
   'provider:model (e.g. openai:gpt-4o-mini, anthropic:claude-sonnet-4-5, ollama:llama3.1)',
   'baseURL|model for any OpenAI-compatible server (e.g. http://localhost:8000/v1|my-model)',
+  `${SCRIPTED_PROVIDER} for the scripted model`,
 ];
 
 function invalid(model: string, why: string): SextantError {
@@ -33,6 +38,7 @@ function invalid(model: string, why: string): SextantError {
 
 export function parseModelString(model: string): ParsedModelString {
   if (typeof model !== 'string' || model.trim() === '') throw invalid(String(model), 'it is empty');
+  if (model.trim() === SCRIPTED_PROVIDER) return { provider: SCRIPTED_PROVIDER, model: SCRIPTED_PROVIDER };
   if (/^https?:\/\//i.test(model)) {
     const bar = model.lastIndexOf('|');
     if (bar === -1) throw invalid(model, 'a base URL must be followed by |model');

@@ -4,7 +4,8 @@
  * AbortSignal, and records which provider and target answered in `meta`.
  */
 import { SextantError } from '../errors.js';
-import { parseModelString, URL_PROVIDER, type ParsedModelString } from './model-string.js';
+import { demoModel } from './demo-model.js';
+import { parseModelString, SCRIPTED_PROVIDER, URL_PROVIDER, type ParsedModelString } from './model-string.js';
 import { PROVIDER_PRESETS, type Env } from './presets.js';
 import type { Provider } from './provider.js';
 import { createAnthropic } from './providers/anthropic.js';
@@ -13,7 +14,10 @@ import { createOpenAICompatible } from './providers/openai-compatible.js';
 import type { EmbeddingRequest, EmbeddingResponse, ModelRequest, ModelResponse, ResponseMeta, StreamEvent } from './types.js';
 
 export interface ProviderRouterOptions {
-  /** Providers by name; they take precedence over the built-in presets of the same name (e.g. `scripted`). */
+  /**
+   * Providers by name; they take precedence over the built-in presets of the same name. Without a
+   * `scripted` provider, the model string `scripted` gets the demo model (see demo-model.ts).
+   */
   providers?: Record<string, Provider>;
   /** Where keys and base URLs are read, at call time. Default `process.env`. */
   env?: Env;
@@ -37,6 +41,11 @@ export interface ResolvedTarget {
 export interface ProviderRouter {
   /** The provider and bare model for a model string; throws the configuration errors. */
   resolve(model: string): ResolvedTarget;
+  /**
+   * Throws what `resolve` would for the model string itself (malformed, unknown provider),
+   * without reading keys or base URLs: those may be set between defining a model and calling it.
+   */
+  validate(model: string): void;
   generate(request: ModelRequest, context: RouterCallContext): Promise<ModelResponse>;
   stream(request: ModelRequest, context: RouterCallContext): AsyncIterable<StreamEvent>;
   embed(request: EmbeddingRequest, context: RouterCallContext): Promise<EmbeddingResponse>;
@@ -49,7 +58,7 @@ const MAX_PARSED_MODEL_STRINGS = 1_000;
 
 export function createProviderRouter(options: ProviderRouterOptions = {}): ProviderRouter {
   const custom = options.providers ?? {};
-  const providerNames = [...new Set([...Object.keys(custom), ...Object.keys(PROVIDER_PRESETS)])].sort();
+  const providerNames = [...new Set([...Object.keys(custom), ...Object.keys(PROVIDER_PRESETS), SCRIPTED_PROVIDER])].sort();
   // Built lazily, once per (name, base URL, key): a changed env var gets a new provider.
   const built = new Map<string, Provider>();
 
@@ -62,13 +71,16 @@ export function createProviderRouter(options: ProviderRouterOptions = {}): Provi
     return provider;
   }
 
+  function unknownProvider(name: string, model: string): SextantError {
+    return new SextantError('UNKNOWN_PROVIDER', `Unknown provider "${name}" in model "${model}". Known providers: ${providerNames.join(', ')}`, {
+      context: { provider: name, model, known: providerNames },
+    });
+  }
+
   function presetProvider(name: string, model: string): Provider {
+    if (name === SCRIPTED_PROVIDER) return cached(SCRIPTED_PROVIDER, demoModel);
     const preset = PROVIDER_PRESETS[name];
-    if (!preset) {
-      throw new SextantError('UNKNOWN_PROVIDER', `Unknown provider "${name}" in model "${model}". Known providers: ${providerNames.join(', ')}`, {
-        context: { provider: name, model, known: providerNames },
-      });
-    }
+    if (!preset) throw unknownProvider(name, model);
     const env = options.env ?? process.env;
     const baseURL = preset.baseURL(env);
     if (!baseURL) {
@@ -114,6 +126,12 @@ export function createProviderRouter(options: ProviderRouterOptions = {}): Provi
     return { provider, model: parsed.model, target: model };
   }
 
+  function validate(model: string): void {
+    const parsed = parse(model);
+    const byBaseURL = parsed.provider === URL_PROVIDER && parsed.baseURL !== undefined;
+    if (!byBaseURL && !providerNames.includes(parsed.provider)) throw unknownProvider(parsed.provider, model);
+  }
+
   function mark(meta: ResponseMeta, resolved: ResolvedTarget): void {
     meta.provider = resolved.provider.name;
     meta.target = resolved.target;
@@ -121,6 +139,7 @@ export function createProviderRouter(options: ProviderRouterOptions = {}): Provi
 
   return {
     resolve,
+    validate,
     providerNames,
     async generate(request, context) {
       const resolved = resolve(request.model);
