@@ -1,10 +1,4 @@
-/**
- * The README's "Your own middleware, and the model span", runnable: a middleware of your own at a
- * named insertion point of the standard pipeline, and each call's model span under the caller's span.
- *
- *   npx tsx examples/pipeline-middleware/index.ts
- */
-import { callTrace, createMemoryTracer, createPipeline, createProviderRouter, scriptedModel, tracingMiddleware, type Middleware } from '../../src/index.js';
+import { callTrace, createMemoryTracer, createPipeline, createProviderRouter, scriptedModel, tracingMiddleware, type Middleware } from 'sextant';
 
 // Counts calls per tenant just outside the cache, so cache hits count too.
 export const callsByTenant = new Map<string, number>();
