@@ -6,7 +6,7 @@ import type { Provider } from '../model/provider.js';
 import { createProviderRouter } from '../model/router.js';
 import { emptyUsage, type Message, type ModelRequest, type RequestMetadata } from '../model/types.js';
 import { createPipeline } from '../pipeline/create-pipeline.js';
-import type { Model } from '../pipeline/middleware.js';
+import type { Model } from '../model/model.js';
 import type { Check } from '../checks/types.js';
 import type { Tool } from '../tools/define-tool.js';
 import type { Tracer } from '../trace/tracer.js';

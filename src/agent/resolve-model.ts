@@ -1,6 +1,6 @@
 import { SextantError } from '../errors.js';
 import type { Provider } from '../model/provider.js';
-import type { Model } from '../pipeline/middleware.js';
+import type { Model } from '../model/model.js';
 
 export interface ResolvedModel {
   model: Model;

@@ -11,7 +11,7 @@ import {
   type ToolMessage,
 } from '../model/types.js';
 import { countTokens, contextWindowOf } from '../model/tokens.js';
-import type { Model } from '../pipeline/middleware.js';
+import type { Model } from '../model/model.js';
 import type { Check, CheckContext, CheckDocument, CheckFix, CheckRecord } from '../checks/types.js';
 import { isFailure, runCheck } from '../checks/run-check.js';
 import type { Tool, ToolLogger } from '../tools/define-tool.js';

@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
 import type { ModelRequest, ModelResponse, StreamEvent } from '../model/types.js';
-import type { Model } from '../pipeline/middleware.js';
+import type { Model } from '../model/model.js';
 import { ATTR } from '../trace/attributes.js';
 import { admitRequest, type CallScope, type CallScopeOptions, openCallScope, routeControls } from './call-scope.js';
 import { HEADERS, resultHeaders } from './headers.js';

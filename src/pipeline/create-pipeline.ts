@@ -27,7 +27,8 @@
 import type { PriceTable } from '../model/pricing.js';
 import { circuitBreaker, createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { fallback, type FallbackOptions } from './fallback.js';
-import { compose, type Middleware, type Model, type Terminal } from './middleware.js';
+import type { Model } from '../model/model.js';
+import { compose, type Middleware, type Terminal } from './middleware.js';
 import { retry, type RetryOptions } from './retry.js';
 import { attemptTimeout, totalTimeout } from './timeout.js';
 import { usageCost } from './usage-cost.js';

@@ -1,19 +1,6 @@
+import type { CallControls, CallOptions, Model } from '../model/model.js';
 import type { EmbeddingRequest, EmbeddingResponse, ModelRequest, ModelResponse, RequestMetadata, StreamEvent } from '../model/types.js';
 import { type Deadline, NEVER_ABORTED } from './signals.js';
-
-/** Per-request switches a caller can set (gateway headers map onto these). */
-export interface CallControls {
-  /** Skip the cache entirely for this call. */
-  cacheBypass?: boolean;
-  /** Ignore a cached answer but store the fresh one. */
-  cacheRefresh?: boolean;
-  /** Extra cache tags for invalidation. */
-  cacheTags?: string[];
-  /** Per-entry cache TTL override, in ms. */
-  cacheTtlMs?: number;
-  /** Model strings to fall back to, in order, for this call (replaces the pipeline's configured chain). */
-  fallbacks?: string[];
-}
 
 /** What travels with one call through the pipeline, beside the request itself. */
 export interface CallContext {
@@ -49,18 +36,6 @@ export interface Terminal {
   generate: GenerateNext;
   stream: StreamNext;
   embed: EmbedNext;
-}
-
-export interface CallOptions {
-  signal?: AbortSignal;
-  controls?: CallControls;
-}
-
-/** A composed pipeline: what the agent runtime and the gateway call. */
-export interface Model {
-  generate(request: ModelRequest, options?: CallOptions): Promise<ModelResponse>;
-  stream(request: ModelRequest, options?: CallOptions): AsyncIterable<StreamEvent>;
-  embed(request: EmbeddingRequest, options?: CallOptions): Promise<EmbeddingResponse>;
 }
 
 function newContext(metadata: RequestMetadata | undefined, options: CallOptions | undefined): CallContext {
