@@ -16,7 +16,8 @@ import { resolveModel } from './resolve-model.js';
 import { executeRun, lastUserText, type AgentCore } from './run-loop.js';
 import { resolveUntrustedOptions, type UntrustedContentOptions } from './untrusted.js';
 import { parseRunState, RUN_STATE_VERSION } from './run-state.js';
-import type { CheckpointStore, SessionStore } from './stores.js';
+import type { CheckpointStore } from '../store/checkpoints.js';
+import type { SessionStore } from '../store/sessions.js';
 import type { AgentEvent, ApprovalDecision, Limits, RunResult, RunState } from './types.js';
 
 export interface AgentOptions<Output = string> {

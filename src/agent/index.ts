@@ -17,7 +17,6 @@ export {
 } from './types.js';
 export { approve, reject, argsHash } from './approvals.js';
 export { parseRunState, RUN_STATE_VERSION } from './run-state.js';
-export type { CheckpointRecord, CheckpointStore, SessionStore } from './stores.js';
 export { memoryCheckpointStore, memorySessionStore } from './memory-stores.js';
 export type { ContextPolicy, ContextStrategy } from './context-window.js';
 export {

@@ -15,7 +15,7 @@ import { createSqlBudgetLedger } from '../security/budget-ledger-sql.js';
 import { authorize, createKeyStore, type KeyLimits, type KeyStore } from '../security/keys.js';
 import { redactValue } from '../security/pii.js';
 import { createMemoryRateLimiter } from '../security/rate-limiter.js';
-import type { SqlStore } from '../store/db.js';
+import type { SqlStore } from '../store/sql-store.js';
 import { sqlTraceRepository, startRetention } from '../store/traces.js';
 import { createStoreTracer } from '../trace/store-tracer.js';
 import type { Tracer } from '../trace/tracer.js';
