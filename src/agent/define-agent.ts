@@ -11,7 +11,7 @@ import type { Check } from '../checks/types.js';
 import type { Tool } from '../tools/define-tool.js';
 import type { Tracer } from '../trace/tracer.js';
 import type { ContextPolicy } from './context-window.js';
-import { emptyLoopState, resolveLoopOptions, type LoopDetectorOptions } from './loop-detector.js';
+import { emptyLoopState, resolveLoopOptions, type LoopDetectorOptions } from '../checks/loop-detector.js';
 import { resolveModel } from './resolve-model.js';
 import { executeRun, lastUserText, type AgentCore } from './run-loop.js';
 import { resolveUntrustedOptions, type UntrustedContentOptions } from './untrusted.js';

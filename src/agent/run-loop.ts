@@ -21,12 +21,13 @@ import type { CheckpointStore } from '../store/checkpoints.js';
 import type { SessionStore } from '../store/sessions.js';
 import { DEFAULTS } from '../defaults.js';
 import { canonicalJson } from '../canonical-json.js';
-import { correctiveMessage, hashText, normalizeError, observeStep, type LoopDetectorOptions, type LoopEvidence } from './loop-detector.js';
+import { correctiveMessage, hashText, normalizeError, observeStep, type LoopDetectorOptions, type LoopEvidence } from '../checks/loop-detector.js';
 import { dropOldest, fits, summaryPrompt, SUMMARY_PREFIX, type ContextPolicy } from './context-window.js';
 import { parseToolArguments, runTool } from './run-tool.js';
 import { guardToolResult, type UntrustedContentOptions } from './untrusted.js';
 import { argsHash } from './approvals.js';
-import { NOOP_SPAN, decisionAttributes, startSpan, type Span } from './tracing.js';
+import { decisionAttributes } from '../trace/decision-record.js';
+import { NOOP_SPAN, startSpan, type Span } from './tracing.js';
 import { ATTR, EVENTS, OPERATIONS } from '../trace/attributes.js';
 import type {
   AgentEvent,

@@ -1,4 +1,4 @@
-import { decisionAttributes } from '../agent/tracing.js';
+import { decisionAttributes } from '../trace/decision-record.js';
 import { toSextantError } from '../errors.js';
 import type { EmbeddingResponse, ModelRequest, ModelResponse } from '../model/types.js';
 import { ATTR, OPERATIONS } from '../trace/attributes.js';
