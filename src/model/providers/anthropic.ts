@@ -3,7 +3,7 @@ import { DEFAULTS } from '../../defaults.js';
 import { SextantError, isSextantError } from '../../errors.js';
 import type { Provider, ProviderCallOptions } from '../provider.js';
 import type { ModelRequest, ModelResponse, StreamEvent } from '../types.js';
-import { abortError, streamInterruptedError, type UpstreamCallInfo } from '../upstream-errors.js';
+import { providerAbortError, streamInterruptedError, type UpstreamCallInfo } from '../upstream-errors.js';
 import { AnthropicStreamAssembler, messageFromAnthropic, requestToAnthropic, type AnthropicStreamEvent, type WireAnthropicMessage } from './anthropic-wire.js';
 import { parseChunk, postJson, readJson, readSse, type Dispatcher } from './http.js';
 
@@ -69,7 +69,7 @@ export function createAnthropic(options: AnthropicOptions = {}): Provider {
         events.length = 0;
       }
     } catch (error) {
-      if (signal?.aborted) throw abortError(info, signal, error);
+      if (signal?.aborted) throw providerAbortError(info, signal, error);
       if (isSextantError(error, 'STREAM_INTERRUPTED')) throw error;
       throw streamInterruptedError(info, error instanceof Error ? error.message : String(error), state, error);
     }

@@ -6,7 +6,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import { DEFAULTS } from '../../defaults.js';
 import { SextantError } from '../../errors.js';
-import { abortError, badResponseError, fetchError, upstreamHttpError, type UpstreamCallInfo } from '../upstream-errors.js';
+import { providerAbortError, badResponseError, fetchError, upstreamHttpError, type UpstreamCallInfo } from '../upstream-errors.js';
 
 export type { Dispatcher } from 'undici';
 
@@ -53,7 +53,7 @@ function toHeaders(raw: Record<string, string | string[] | undefined>): Headers 
 /** POSTs JSON and returns the response when it is 2xx; any other outcome is thrown as a SextantError. */
 export async function postJson(options: PostOptions): Promise<UpstreamResponse> {
   const { signal } = options;
-  if (signal?.aborted) throw abortError(options, signal);
+  if (signal?.aborted) throw providerAbortError(options, signal);
   let response: UpstreamResponse;
   try {
     response = await (options.dispatcher ?? defaultDispatcher()).request({
@@ -72,7 +72,7 @@ export async function postJson(options: PostOptions): Promise<UpstreamResponse> 
   try {
     text = await response.body.text();
   } catch (error) {
-    if (signal?.aborted) throw abortError(options, signal, error);
+    if (signal?.aborted) throw providerAbortError(options, signal, error);
   }
   throw upstreamHttpError(options, response.statusCode, toHeaders(response.headers), text);
 }
@@ -83,7 +83,7 @@ export async function readJson<T>(response: UpstreamResponse, info: UpstreamCall
   try {
     text = await response.body.text();
   } catch (error) {
-    if (signal?.aborted) throw abortError(info, signal, error);
+    if (signal?.aborted) throw providerAbortError(info, signal, error);
     throw fetchError(info, error, signal);
   }
   try {

@@ -5,7 +5,7 @@
 import { SextantError, isSextantError } from '../../errors.js';
 import type { Provider, ProviderCallOptions } from '../provider.js';
 import type { EmbeddingRequest, EmbeddingResponse, ModelRequest, ModelResponse, StreamEvent } from '../types.js';
-import { abortError, streamInterruptedError, type UpstreamCallInfo } from '../upstream-errors.js';
+import { providerAbortError, streamInterruptedError, type UpstreamCallInfo } from '../upstream-errors.js';
 import { parseChunk, postJson, readJson, readSse, type Dispatcher } from './http.js';
 import { ChunkAssembler, completionFromWire, requestToWire, type WireChunk, type WireCompletion } from './openai-wire.js';
 
@@ -88,7 +88,7 @@ export function createOpenAICompatible(options: OpenAICompatibleOptions = {}): P
         events.length = 0;
       }
     } catch (error) {
-      if (signal?.aborted) throw abortError(info, signal, error);
+      if (signal?.aborted) throw providerAbortError(info, signal, error);
       if (isSextantError(error, 'STREAM_INTERRUPTED')) throw error;
       const detail = error instanceof Error ? error.message : String(error);
       throw streamInterruptedError(info, detail, state, error);
