@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCache, type Cache } from '../src/cache/cache.js';
 import { cacheMiddleware } from '../src/cache/middleware.js';
-import { createOpenAICompatible } from '../src/model/providers/openai-compatible.js';
+import { createOpenAICompatible } from '../src/model/providers/openai-compatible/provider.js';
 import { createProviderRouter } from '../src/model/router.js';
 import type { ModelRequest, ModelResponse, StreamEvent } from '../src/model/types.js';
 import { budgetMiddleware } from '../src/security/budget-middleware.js';

@@ -1,7 +1,7 @@
-import { SextantError, type ErrorCode } from '../../errors.js';
-import { abortError, sleep } from '../abort.js';
-import type { Provider, ProviderCallOptions } from '../provider.js';
-import type { Cost, FinishReason, ModelRequest, ModelResponse, StreamEvent, ToolCall, Usage } from '../types.js';
+import { SextantError, type ErrorCode } from '../../../errors.js';
+import { abortError, sleep } from '../../abort.js';
+import type { Provider, ProviderCallOptions } from '../../provider.js';
+import type { Cost, FinishReason, ModelRequest, ModelResponse, StreamEvent, ToolCall, Usage } from '../../types.js';
 
 /** One tool call a scripted reply makes. `arguments` as an object is serialized; a string is sent as is (malformed JSON on purpose). */
 export interface ScriptedToolCall {
