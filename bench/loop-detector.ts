@@ -11,7 +11,7 @@
  */
 import { parseArgs } from 'node:util';
 import { defineAgent } from '../src/agent/index.js';
-import { scriptedModel, type ScriptedReply } from '../src/model/providers/scripted.js';
+import { scriptedModel, type ScriptedReply } from '../src/model/providers/scripted/provider.js';
 import { toolbox, trajectories, type Trajectory } from './fixtures/trajectories.js';
 
 const { values } = parseArgs({ options: { 'max-steps': { type: 'string', default: '30' } } });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { approve, defineAgent, defineTool, memoryCheckpointStore, parseRunState, reject } from '../src/agent/index.js';
-import { scriptedModel } from '../src/model/providers/scripted.js';
+import { scriptedModel } from '../src/model/providers/scripted/provider.js';
 import { isSextantError } from '../src/errors.js';
 import { unwrapUntrusted } from '../src/security/index.js';
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineAgent, defineTool } from '../src/agent/index.js';
 import { defineCheck, relevanceCheck } from '../src/checks/index.js';
 import { unwrapUntrusted } from '../src/security/index.js';
-import { scriptedModel } from '../src/model/providers/scripted.js';
+import { scriptedModel } from '../src/model/providers/scripted/provider.js';
 
 /** A check that passes only answers citing the order id the tool returned. */
 const citesOrder = (onFail: 'reask' | 'fix' | 'block' | 'warn', maxReasks = 1) =>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent, defineTool } from '../src/agent/index.js';
-import { scriptedModel } from '../src/model/providers/scripted.js';
+import { scriptedModel } from '../src/model/providers/scripted/provider.js';
 
 const Ticket = z.object({ priority: z.enum(['low', 'high']), summary: z.string().min(3) });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent, defineTool, memoryCheckpointStore, parseRunState } from '../src/agent/index.js';
-import { scriptedModel } from '../src/model/providers/scripted.js';
+import { scriptedModel } from '../src/model/providers/scripted/provider.js';
 
 const lookup = defineTool({ name: 'lookup', description: 'l', input: z.object({}), execute: () => 'order A1 shipped' });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent, defineTool, type AgentEvent } from '../src/agent/index.js';
-import { scriptedModel } from '../src/model/providers/scripted.js';
+import { scriptedModel } from '../src/model/providers/scripted/provider.js';
 import { unwrapUntrusted } from '../src/security/index.js';
 import { UNTRUSTED_CONTENT_POLICY } from '../src/security/index.js';
 

@@ -8,7 +8,7 @@ import { defineAgent, defineTool, memorySessionStore } from '../src/agent/index.
 import { defineCheck } from '../src/checks/define-check.js';
 import { relevanceCheck } from '../src/checks/graders/relevance.js';
 import type { ModelRequest } from '../src/model/types.js';
-import { scriptedModel, type ScriptedReply } from '../src/model/providers/scripted.js';
+import { scriptedModel, type ScriptedReply } from '../src/model/providers/scripted/provider.js';
 import { ATTR } from '../src/trace/attributes.js';
 import { createMemoryTracer } from '../src/trace/memory-tracer.js';
 
@@ -114,7 +114,7 @@ describe('maxCostUsd is a reservation, not an afterthought (3, 5)', () => {
 
   it('a shared budget refusing a call stops the run as max_cost with the budget in the detail', async () => {
     const { createPipeline } = await import('../src/pipeline/create-pipeline.js');
-    const { budgetMiddleware } = await import('../src/pipeline/budget.js');
+    const { budgetMiddleware } = await import('../src/security/budget-middleware.js');
     const { createMemoryBudgetLedger } = await import('../src/security/budget-ledger.js');
     const model = scriptedModel({ replies: [{ text: 'Hi.' }] });
     const pipeline = createPipeline({

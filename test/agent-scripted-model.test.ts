@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scriptedModel } from '../src/model/providers/scripted.js';
+import { scriptedModel } from '../src/model/providers/scripted/provider.js';
 import { scriptedModel as fromTesting } from '../src/testing/index.js';
 import { createProviderRouter } from '../src/model/router.js';
 import type { ModelRequest, StreamEvent } from '../src/model/types.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent, defineTool, memorySessionStore } from '../src/agent/index.js';
 import { dropOldest } from '../src/agent/context-window.js';
-import { scriptedModel } from '../src/model/providers/scripted.js';
+import { scriptedModel } from '../src/model/providers/scripted/provider.js';
 import type { Message } from '../src/model/types.js';
 
 /** Every tool call is answered by its result right after it (the invariant providers enforce). */

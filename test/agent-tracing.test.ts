@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent, defineTool } from '../src/agent/index.js';
-import { scriptedModel } from '../src/model/providers/scripted.js';
+import { scriptedModel } from '../src/model/providers/scripted/provider.js';
 import { openStore } from '../src/store/db.js';
 import { sqlTraceRepository } from '../src/store/traces.js';
 import { ATTR, EVENTS } from '../src/trace/attributes.js';

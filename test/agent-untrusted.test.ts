@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineAgent, defineTool } from '../src/agent/index.js';
 import { groundednessCheck } from '../src/checks/index.js';
 import { unwrapUntrusted } from '../src/security/index.js';
-import { scriptedModel, type ScriptedReply } from '../src/model/providers/scripted.js';
+import { scriptedModel, type ScriptedReply } from '../src/model/providers/scripted/provider.js';
 import type { ModelRequest } from '../src/model/types.js';
 import { UNTRUSTED_CONTENT_POLICY } from '../src/security/index.js';
 import { createMemoryTracer } from '../src/trace/index.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAgent, defineTool } from '../src/agent/index.js';
-import { createOpenAICompatible } from '../src/model/providers/openai-compatible.js';
+import { createOpenAICompatible } from '../src/model/providers/openai-compatible/provider.js';
 import { createFakeUpstream, type FakeUpstream } from '../src/testing/fake-upstream.js';
 
 let upstream: FakeUpstream;

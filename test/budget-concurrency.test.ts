@@ -6,7 +6,7 @@ import { isSextantError } from '../src/errors.js';
 import { estimateMaxCost } from '../src/model/pricing.js';
 import { countRequestTokens } from '../src/model/tokens.js';
 import type { ModelRequest, ModelResponse, StreamEvent } from '../src/model/types.js';
-import { budgetMiddleware, budgetKey } from '../src/pipeline/budget.js';
+import { budgetMiddleware, budgetKey } from '../src/security/budget-middleware.js';
 import { compose, type Terminal } from '../src/pipeline/middleware.js';
 import { createMemoryBudgetLedger, toNanos, type BudgetLedger } from '../src/security/budget-ledger.js';
 import { createRedisBudgetLedger } from '../src/security/budget-ledger-redis.js';

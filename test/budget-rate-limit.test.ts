@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSextantError } from '../src/errors.js';
 import type { ModelRequest, ModelResponse } from '../src/model/types.js';
 import { compose, type Terminal } from '../src/pipeline/middleware.js';
-import { keyRateLimits, rateLimitMiddleware } from '../src/pipeline/rate-limit.js';
+import { keyRateLimits, rateLimitMiddleware } from '../src/security/rate-limit-middleware.js';
 import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from '../src/security/rate-limiter.js';
 
 const request: ModelRequest = { model: 'openai:gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], metadata: { tenant: 'acme', keyId: 'k1' } };

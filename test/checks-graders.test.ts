@@ -14,7 +14,7 @@ import {
   defineCheck,
   lengthCheck,
 } from '../src/checks/index.js';
-import { scriptedModel, type ScriptedReply } from '../src/model/providers/scripted.js';
+import { scriptedModel, type ScriptedReply } from '../src/model/providers/scripted/provider.js';
 import { compose } from '../src/pipeline/middleware.js';
 
 function judgeModel(replies: ScriptedReply[]) {

@@ -13,7 +13,7 @@ import {
   schemaCheck,
   type Check,
 } from '../src/checks/index.js';
-import { scriptedModel, type ScriptedReply } from '../src/model/providers/scripted.js';
+import { scriptedModel, type ScriptedReply } from '../src/model/providers/scripted/provider.js';
 import type { ModelRequest } from '../src/model/types.js';
 import { createMemoryTracer } from '../src/trace/index.js';
 

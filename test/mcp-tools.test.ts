@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineAgent } from '../src/agent/index.js';
 import { isSextantError, type SextantError } from '../src/errors.js';
 import type { ModelRequest } from '../src/model/types.js';
-import { scriptedModel } from '../src/model/providers/scripted.js';
+import { scriptedModel } from '../src/model/providers/scripted/provider.js';
 import { mcpTools, type McpStdioServer, type McpToolSource } from '../src/tools/mcp.js';
 import { fixtureServer } from './fixtures/mcp-server.js';
 

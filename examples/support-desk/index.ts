@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { cacheMiddleware, createCache, createHashedEmbedder, type Embedder } from '../../src/cache/index.js';
 import type { AgentSetup } from '../../src/cli/commands/run.js';
 import { knowledgeBase, retrievalTool } from '../../src/knowledge/index.js';
-import { budgetMiddleware, type BudgetRule } from '../../src/pipeline/budget.js';
+import { budgetMiddleware, type BudgetRule } from '../../src/security/budget-middleware.js';
 import { createSqlBudgetLedger } from '../../src/security/budget-ledger-sql.js';
 import {
   createPipeline,

@@ -6,13 +6,14 @@ import type { Provider } from '../model/provider.js';
 import { priceOf } from '../model/pricing.js';
 import { createProviderRouter } from '../model/router.js';
 import { emptyUsage, type Message, type ModelRequest, type RequestMetadata } from '../model/types.js';
-import { createPipeline } from '../pipeline/create-pipeline.js';
-import type { Model } from '../pipeline/middleware.js';
+import { createPipeline, type MiddlewareInsertion } from '../pipeline/create-pipeline.js';
+import { tracingMiddleware } from '../trace/tracing-middleware.js';
+import type { Model } from '../model/model.js';
 import type { Check } from '../checks/types.js';
 import type { Tool } from '../tools/define-tool.js';
 import type { Tracer } from '../trace/tracer.js';
 import type { ContextPolicy } from './context-window.js';
-import { emptyLoopState, resolveLoopOptions, type LoopDetectorOptions } from './loop-detector.js';
+import { emptyLoopState, resolveLoopOptions, type LoopDetectorOptions } from '../checks/loop-detector.js';
 import { resolveModel } from './resolve-model.js';
 import {
   checkChecks,
@@ -31,7 +32,8 @@ import { lastUserText } from './runner/conversation.js';
 import type { AgentCore } from './runner/run-context.js';
 import { resolveUntrustedOptions, type UntrustedContentOptions } from './untrusted.js';
 import { parseRunState, RUN_STATE_VERSION } from './run-state.js';
-import type { CheckpointStore, SessionStore } from './stores.js';
+import type { CheckpointStore } from '../store/checkpoints.js';
+import type { SessionStore } from '../store/sessions.js';
 import type { AgentEvent, ApprovalDecision, Limits, RunResult, RunState } from './types.js';
 
 export interface AgentOptions<Output = string> {
@@ -64,7 +66,13 @@ export interface AgentOptions<Output = string> {
    * (or your own) to keep sessions across processes.
    */
   sessions?: SessionStore;
+  /** Where the run's spans go: run, step, model (through the pipeline's tracing stage), tool and check spans. */
   tracer?: Tracer;
+  /**
+   * Your own middleware at named insertion points of the standard pipeline a model string builds
+   * (`[{ before: 'cache', use: myMiddleware }]`; see createPipeline). A Model you build yourself takes them there.
+   */
+  middleware?: readonly MiddlewareInsertion[];
   /** Tool calls of one step run at once up to this. Default DEFAULTS.agent.maxParallelTools. */
   maxParallelTools?: number;
   /** Bounded re-asks: after an answer fails the output schema, after malformed tool-call JSON. */
@@ -130,7 +138,22 @@ export function defineAgent<Output = string>(options: AgentOptions<Output>): Age
   const router = createProviderRouter({ providers: options.providers });
   const modelString = typeof options.model === 'string' ? options.model : undefined;
   if (modelString !== undefined) router.validate(modelString);
-  const { model, modelName } = resolveModel(options.model, options.modelName, () => createPipeline({ terminal: router }));
+  if (options.middleware && typeof options.model !== 'string') {
+    throw new SextantError(
+      'CONFIG_INVALID',
+      '`middleware` inserts into the pipeline a model string builds; give a Model of your own its middleware where you build it',
+      {
+        context: { option: 'middleware' },
+      },
+    );
+  }
+  const tracing = options.tracer && tracingMiddleware({ tracer: options.tracer });
+  const { model, modelName } = resolveModel(
+    options.model,
+    options.modelName,
+    () => createPipeline({ terminal: router, tracing, middleware: options.middleware }),
+    tracing,
+  );
   /** At the start of every run: a model string's key and base URL are read then, so a missing one throws before anything runs. */
   function checkModelReady(): void {
     if (modelString !== undefined) router.resolve(modelString);

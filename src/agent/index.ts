@@ -1,4 +1,4 @@
-/** The agent runtime: defineAgent, the run loop's result and event types, stop reasons, stores, the loop detector. */
+/** The agent runtime: defineAgent, the run loop's result and event types, stop reasons, the in-memory stores. */
 export { defineAgent, type Agent, type AgentOptions, type AgentStream, type ResumeOptions, type RunOptions } from './define-agent.js';
 export { defineTool, ToolRetryRequest, type Tool, type ToolContext, type ToolDefinition, type ToolDocument } from '../tools/index.js';
 export type { UntrustedContentOptions } from './untrusted.js';
@@ -17,19 +17,5 @@ export {
 } from './types.js';
 export { approve, reject, argsHash } from './approvals.js';
 export { parseRunState, RUN_STATE_VERSION } from './run-state.js';
-export type { CheckpointRecord, CheckpointStore, SessionStore } from './stores.js';
 export { memoryCheckpointStore, memorySessionStore } from './memory-stores.js';
 export type { ContextPolicy, ContextStrategy } from './context-window.js';
-export {
-  correctiveMessage,
-  detect as detectLoop,
-  emptyLoopState,
-  observeStep,
-  resolveLoopOptions,
-  type LoopDetectorOptions,
-  type LoopDetectorState,
-  type LoopEvidence,
-  type LoopPattern,
-  type LoopVerdict,
-  type StepObservation,
-} from './loop-detector.js';

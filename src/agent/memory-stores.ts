@@ -1,5 +1,6 @@
 import type { Message } from '../model/types.js';
-import type { CheckpointRecord, CheckpointStore, SessionStore } from './stores.js';
+import type { CheckpointRecord, CheckpointStore } from '../store/checkpoints.js';
+import type { SessionStore } from '../store/sessions.js';
 
 /**
  * In-memory stores: for tests and single-process use. They keep JSON copies, never the live

@@ -3,7 +3,7 @@ import type { SextantError } from '../errors.js';
 import type { AssistantMessage, Cost, Message, RequestMetadata, ToolCall, Usage } from '../model/types.js';
 import type { CheckRecord } from '../checks/types.js';
 import type { InjectionAction, InjectionFinding } from '../security/injection.js';
-import type { LoopEvidence, StepObservation } from './loop-detector.js';
+import type { LoopEvidence, StepObservation } from '../checks/loop-detector.js';
 
 /**
  * Why a run stopped. Every stop has one of these and a human-readable detail: there is no

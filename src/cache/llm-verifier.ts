@@ -1,4 +1,4 @@
-import type { Model } from '../pipeline/middleware.js';
+import type { Model } from '../model/model.js';
 import type { Verifier } from './verifier.js';
 
 export interface LlmVerifierOptions {

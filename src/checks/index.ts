@@ -1,4 +1,4 @@
-/** Checks on every answer: defineCheck, graders, validators, the code sandbox. */
+/** Checks on every answer: defineCheck, graders, validators, the code sandbox; and the loop detector, which checks a run's steps (the agent loop and the gateway's sessions both use it). */
 export type {
   Check,
   CheckAnswer,
@@ -18,3 +18,16 @@ export { runCheck, isFailure } from './run-check.js';
 export * from './graders/index.js';
 export * from './validators/index.js';
 export * from './sandbox/index.js';
+export {
+  correctiveMessage,
+  detect as detectLoop,
+  emptyLoopState,
+  observeStep,
+  resolveLoopOptions,
+  type LoopDetectorOptions,
+  type LoopDetectorState,
+  type LoopEvidence,
+  type LoopPattern,
+  type LoopVerdict,
+  type StepObservation,
+} from './loop-detector.js';

@@ -4,7 +4,7 @@
  * and says what the runtime must do when the verdict is a failure.
  */
 import type { Message } from '../model/types.js';
-import type { Model } from '../pipeline/middleware.js';
+import type { Model } from '../model/model.js';
 
 /**
  * When a check runs:

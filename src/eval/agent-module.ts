@@ -3,7 +3,7 @@ import { tsImport } from 'tsx/esm/api';
 import { defineAgent, type Agent, type AgentOptions } from '../agent/define-agent.js';
 import type { Check } from '../checks/types.js';
 import { SextantError } from '../errors.js';
-import type { Model } from '../pipeline/middleware.js';
+import type { Model } from '../model/model.js';
 
 /**
  * What an eval suite's agent module exports:

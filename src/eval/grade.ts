@@ -9,7 +9,7 @@ import { citationCheck } from '../checks/validators/citations.js';
 import { jsonCheck } from '../checks/validators/json.js';
 import { lengthCheck, regexCheck } from '../checks/validators/text.js';
 import { SextantError } from '../errors.js';
-import type { Model } from '../pipeline/middleware.js';
+import type { Model } from '../model/model.js';
 import type { Tool, ToolDocument } from '../tools/define-tool.js';
 import type { AgentModule } from './agent-module.js';
 import type { EvalCheckRef, EvalExpectations } from './suite.js';

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { ModelRequest, RequestMetadata } from '../model/types.js';
-import type { CallControls } from '../pipeline/middleware.js';
+import type { CallControls } from '../model/model.js';
 import type { Identity } from '../security/keys.js';
 import { ATTR, EVENTS } from '../trace/attributes.js';
 import type { SpanHandle, Tracer } from '../trace/tracer.js';

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isSextantError } from '../errors.js';
+import { WIRE_FORMAT_NAMES } from '../model/providers/index.js';
 import { configFromEnv, loadGatewayConfig, parseGatewayConfig } from './config.js';
 import { createRouteTable } from './route-table.js';
 
@@ -23,6 +24,11 @@ function thrown(fn: () => unknown): Error {
 }
 
 describe('gateway config', () => {
+  it("accepts as a provider's type exactly the provider registry's wire formats", () => {
+    for (const type of WIRE_FORMAT_NAMES) expect(parseGatewayConfig({ providers: { p: { type } } }).providers.p.type).toBe(type);
+    expect(() => parseGatewayConfig({ providers: { p: { type: 'gemini' } } })).toThrow(/providers\.p\.type/);
+  });
+
   it('reads YAML with ${VAR} and ${VAR:-default}, then SEXTANT_* overrides', () => {
     const path = file(
       'sextant.yaml',

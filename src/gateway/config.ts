@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
+import { WIRE_FORMAT_NAMES } from '../model/providers/index.js';
 
 /**
  * The gateway's configuration: a YAML or JSON file (strings may use `${VAR}` or
@@ -30,8 +31,8 @@ const routeSchema = z.preprocess(
 );
 
 const providerSchema = z.object({
-  /** Which wire format; defaults to the provider's name (`openai`, `anthropic`, `scripted`). */
-  type: z.enum(['openai', 'anthropic', 'openai-compatible', 'scripted']).optional(),
+  /** Which wire format (model/providers' registry); defaults to the provider's name (`openai`, `anthropic`, `scripted`). */
+  type: z.enum(WIRE_FORMAT_NAMES).optional(),
   apiKey: z.string().optional(),
   baseURL: z.url().optional(),
   headers: z.record(z.string(), z.string()).optional(),

@@ -5,7 +5,7 @@ import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
 import type { CircuitBreaker } from '../pipeline/circuit-breaker.js';
 import type { KeyStore } from '../security/keys.js';
-import type { SqlStore } from '../store/db.js';
+import type { SqlStore } from '../store/sql-store.js';
 import type { TraceRepository, TraceStatus } from '../store/index.js';
 import type { RouteTable } from './route-table.js';
 import type { SessionTracker } from './sessions.js';

@@ -1,5 +1,5 @@
 import type { Cost, ResponseMeta } from '../model/types.js';
-import type { CallControls } from '../pipeline/middleware.js';
+import type { CallControls } from '../model/model.js';
 import { invalidRequest } from './http-errors.js';
 
 /** Request and response headers the gateway reads and writes, in one place. */

@@ -25,4 +25,3 @@ export { HEADERS as GATEWAY_HEADERS } from './headers.js';
 export { toHttpError, type HttpError, type OpenAIErrorBody } from './http-errors.js';
 export { parseChatCompletionRequest, parseEmbeddingRequest, type ParsedChatRequest, type ParsedEmbeddingRequest } from './openai-request.js';
 export { createChunkEncoder, toChatCompletion, toEmbeddingList } from './openai-response.js';
-export { demoReply } from './providers.js';

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { DEFAULTS } from '../defaults.js';
 import type { RequestMetadata } from '../model/types.js';
-import type { CallOptions, Model } from '../pipeline/middleware.js';
+import type { CallOptions, Model } from '../model/model.js';
 import { ATTR } from '../trace/attributes.js';
 import { callTrace } from '../trace/tracing-middleware.js';
 import { type CallScope, type CallScopeOptions, openCallScope, routeControls } from './call-scope.js';

@@ -1,30 +1,11 @@
-import { textOf, type ModelRequest } from '../model/types.js';
 import type { Provider } from '../model/provider.js';
-import { createAnthropic } from '../model/providers/anthropic.js';
-import { createOpenAICompatible } from '../model/providers/openai-compatible.js';
-import { scriptedModel, type ScriptedReply } from '../model/providers/scripted.js';
+import { WIRE_FORMATS, wireFormatOf } from '../model/providers/index.js';
 import type { GatewayConfig, ProviderConfig } from './config.js';
 
-/**
- * What the `scripted` demo model answers: a fresh machine with no provider key still gets a
- * working endpoint (for wiring up a client, the dashboard, traces), and the answer says plainly
- * that no real model is behind it.
- */
-export function demoReply(request: ModelRequest): ScriptedReply {
-  const lastUser = [...request.messages].reverse().find((m) => m.role === 'user');
-  const said = lastUser ? textOf(lastUser.content).slice(0, 200) : '';
-  return {
-    text:
-      `This is Sextant's scripted demo model, not a real LLM. You said: "${said}". ` +
-      'To serve real models, set OPENAI_API_KEY or ANTHROPIC_API_KEY, or start with `sextant serve --config sextant.yaml`.',
-  };
-}
-
+/** A provider's wire format: its `type`, else its name when that names one (`anthropic`, `scripted`), else OpenAI-compatible. */
 function buildProvider(name: string, config: ProviderConfig): Provider {
-  const type = config.type ?? (name === 'anthropic' || name === 'scripted' ? name : 'openai');
-  if (type === 'scripted') return scriptedModel({ name, replies: demoReply });
-  if (type === 'anthropic') return createAnthropic({ name, baseURL: config.baseURL, apiKey: config.apiKey, headers: config.headers });
-  return createOpenAICompatible({ name, baseURL: config.baseURL, apiKey: config.apiKey, headers: config.headers });
+  const format = wireFormatOf(config.type ?? name) ?? 'openai-compatible';
+  return WIRE_FORMATS[format]({ name, baseURL: config.baseURL, apiKey: config.apiKey, headers: config.headers });
 }
 
 /** One Provider per configured provider; `overrides` (e.g. a scripted model with its own replies) win by name. */

@@ -10,7 +10,7 @@ import {
   type LoopVerdict,
   observeStep,
   resolveLoopOptions,
-} from '../agent/loop-detector.js';
+} from '../checks/loop-detector.js';
 import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
 import type { Message, ModelRequest } from '../model/types.js';

@@ -1,4 +1,4 @@
-import { scriptedModel, type ScriptedProvider, type ScriptedReply } from './providers/scripted.js';
+import { scriptedModel, type ScriptedProvider, type ScriptedReply } from './providers/scripted/provider.js';
 import { textOf, type ModelRequest } from './types.js';
 import { SCRIPTED_PROVIDER } from './model-string.js';
 

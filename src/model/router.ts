@@ -8,9 +8,8 @@ import { demoModel } from './demo-model.js';
 import { parseModelString, SCRIPTED_PROVIDER, URL_PROVIDER, type ParsedModelString } from './model-string.js';
 import { PROVIDER_PRESETS, type Env } from './presets.js';
 import type { Provider } from './provider.js';
-import { createAnthropic } from './providers/anthropic.js';
 import type { Dispatcher } from './providers/http.js';
-import { createOpenAICompatible } from './providers/openai-compatible.js';
+import { WIRE_FORMATS } from './providers/index.js';
 import type { EmbeddingRequest, EmbeddingResponse, ModelRequest, ModelResponse, ResponseMeta, StreamEvent } from './types.js';
 
 export interface ProviderRouterOptions {
@@ -94,9 +93,7 @@ export function createProviderRouter(options: ProviderRouterOptions = {}): Provi
     }
     const query = preset.query?.(env);
     return cached(`${name}\u0000${baseURL}\u0000${apiKey ?? ''}\u0000${query ? JSON.stringify(query) : ''}`, () =>
-      preset.api === 'anthropic'
-        ? createAnthropic({ name, baseURL, apiKey, dispatcher: options.dispatcher })
-        : createOpenAICompatible({ name, baseURL, apiKey, apiKeyHeader: preset.apiKeyHeader, query, dispatcher: options.dispatcher }),
+      WIRE_FORMATS[preset.wire]({ name, baseURL, apiKey, apiKeyHeader: preset.apiKeyHeader, query, dispatcher: options.dispatcher }),
     );
   }
 
@@ -118,7 +115,7 @@ export function createProviderRouter(options: ProviderRouterOptions = {}): Provi
     if (parsed.provider === URL_PROVIDER && parsed.baseURL) {
       const baseURL = parsed.baseURL;
       const provider = cached(`${URL_PROVIDER}\u0000${baseURL}\u0000`, () =>
-        createOpenAICompatible({ name: URL_PROVIDER, baseURL, dispatcher: options.dispatcher }),
+        WIRE_FORMATS['openai-compatible']({ name: URL_PROVIDER, baseURL, dispatcher: options.dispatcher }),
       );
       return { provider, model: parsed.model, target: model };
     }

@@ -4,6 +4,7 @@
  * so the retry, fallback and circuit-breaker middleware branch on `code` and `retryable` only.
  */
 import { SextantError, type ErrorCode } from '../errors.js';
+import { abortError } from './abort.js';
 
 /** Who made the call, to put in every error's context (never the key itself). */
 export interface UpstreamCallInfo {
@@ -95,20 +96,15 @@ export function upstreamHttpError(info: UpstreamCallInfo, status: number, header
   });
 }
 
-/** The reason to throw when the caller's signal fired: its own SextantError (e.g. a TIMEOUT set by the timeout middleware) or ABORTED. */
-export function abortError(info: UpstreamCallInfo, signal: AbortSignal | undefined, cause?: unknown): SextantError {
-  const reason: unknown = signal?.reason;
-  if (reason instanceof SextantError) return reason;
-  return new SextantError('ABORTED', `The call to ${info.provider} was aborted`, {
-    cause: reason ?? cause,
-    context: { provider: info.provider },
-  });
+/** The reason to throw when the caller's signal fired: its own SextantError (e.g. a TIMEOUT set by the timeout middleware) or ABORTED naming the provider. */
+export function providerAbortError(info: UpstreamCallInfo, signal: AbortSignal | undefined, cause?: unknown): SextantError {
+  return abortError(signal, { what: `The call to ${info.provider}`, context: { provider: info.provider }, cause });
 }
 
 /** The request rejected: an abort when the signal fired, otherwise a connection failure (retryable). */
 export function fetchError(info: UpstreamCallInfo, error: unknown, signal: AbortSignal | undefined): SextantError {
   if (error instanceof SextantError) return error;
-  if (signal?.aborted) return abortError(info, signal, error);
+  if (signal?.aborted) return providerAbortError(info, signal, error);
   // fetch wraps the socket error in `cause`; undici's request API throws it as is.
   const cause = (error as { cause?: { code?: string; message?: string } })?.cause ?? (error as { code?: string; message?: string });
   const detail = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));

@@ -13,7 +13,7 @@ import { DEFAULTS } from '../defaults.js';
 import { SextantError, toSextantError, type ErrorCode } from '../errors.js';
 import type { StreamEvent } from '../model/types.js';
 import type { Middleware } from './middleware.js';
-import { abortReasonError } from './signals.js';
+import { abortError } from '../model/abort.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -266,14 +266,14 @@ export interface CircuitBreakerMiddlewareOptions {
 export function circuitBreaker({ breaker }: CircuitBreakerMiddlewareOptions): Middleware {
   async function guarded<T>(target: string, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
     const permit = breaker.acquire(target);
-    const onAbort = () => permit.failure(abortReasonError(signal));
+    const onAbort = () => permit.failure(abortError(signal));
     if (permit.probe) signal.addEventListener('abort', onAbort, { once: true });
     try {
       const result = await call();
       permit.success();
       return result;
     } catch (error) {
-      permit.failure(signal.aborted ? abortReasonError(signal) : error);
+      permit.failure(signal.aborted ? abortError(signal) : error);
       throw error;
     } finally {
       if (permit.probe) signal.removeEventListener('abort', onAbort);
@@ -286,7 +286,7 @@ export function circuitBreaker({ breaker }: CircuitBreakerMiddlewareOptions): Mi
     embed: (request, context, next) => guarded(request.model, context.signal, () => next(request, context)),
     async *stream(request, context, next): AsyncGenerator<StreamEvent> {
       const permit = breaker.acquire(request.model);
-      const onAbort = () => permit.failure(abortReasonError(context.signal));
+      const onAbort = () => permit.failure(abortError(context.signal));
       if (permit.probe) context.signal.addEventListener('abort', onAbort, { once: true });
       try {
         for await (const event of next(request, context)) {
@@ -294,7 +294,7 @@ export function circuitBreaker({ breaker }: CircuitBreakerMiddlewareOptions): Mi
           yield event;
         }
       } catch (error) {
-        permit.failure(context.signal.aborted ? abortReasonError(context.signal) : error);
+        permit.failure(context.signal.aborted ? abortError(context.signal) : error);
         throw error;
       } finally {
         if (permit.probe) context.signal.removeEventListener('abort', onAbort);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drain, scriptedTerminal } from '../../test/support/pipeline-terminal.js';
-import { createOpenAICompatible } from '../model/providers/openai-compatible.js';
+import { createOpenAICompatible } from '../model/providers/openai-compatible/provider.js';
 import { createProviderRouter } from '../model/router.js';
 import type { ModelResponse } from '../model/types.js';
 import { createFakeUpstream, type FakeUpstream } from '../testing/fake-upstream.js';

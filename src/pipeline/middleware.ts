@@ -1,31 +1,6 @@
+import type { CallControls, CallOptions, CallTrace, Model } from '../model/model.js';
 import type { EmbeddingRequest, EmbeddingResponse, ModelRequest, ModelResponse, RequestMetadata, StreamEvent } from '../model/types.js';
-import type { ModelPrice } from '../model/pricing.js';
 import { type Deadline, NEVER_ABORTED } from './signals.js';
-
-/** Per-request switches a caller can set (gateway headers map onto these). */
-export interface CallControls {
-  /** Skip the cache entirely for this call. */
-  cacheBypass?: boolean;
-  /** Ignore a cached answer but store the fresh one. */
-  cacheRefresh?: boolean;
-  /** Extra cache tags for invalidation. */
-  cacheTags?: string[];
-  /** Per-entry cache TTL override, in ms. */
-  cacheTtlMs?: number;
-  /** Model strings to fall back to, in order, for this call (replaces the pipeline's configured chain). */
-  fallbacks?: string[];
-}
-
-declare const callTraceBrand: unique symbol;
-
-/**
- * Where a traced caller wants the call's model span: under its own span (the agent's step, the
- * gateway's request), made by trace/'s `callTrace({ parent, sources })` and read by its tracing
- * middleware. pipeline/ sits below trace/, so here it is opaque: carried along, never read.
- */
-export interface CallTrace {
-  readonly [callTraceBrand]: true;
-}
 
 /** What travels with one call through the pipeline, beside the request itself. */
 export interface CallContext {
@@ -63,22 +38,6 @@ export interface Terminal {
   generate: GenerateNext;
   stream: StreamNext;
   embed: EmbedNext;
-}
-
-export interface CallOptions {
-  signal?: AbortSignal;
-  controls?: CallControls;
-  /** Where the call's model span goes; without it the tracing middleware writes none. */
-  trace?: CallTrace;
-}
-
-/** A composed pipeline: what the agent runtime and the gateway call. */
-export interface Model {
-  generate(request: ModelRequest, options?: CallOptions): Promise<ModelResponse>;
-  stream(request: ModelRequest, options?: CallOptions): AsyncIterable<StreamEvent>;
-  embed(request: EmbeddingRequest, options?: CallOptions): Promise<EmbeddingResponse>;
-  /** The price this model costs a call to `model` at, when it costs its calls (a pipeline, a provider with its own pricing). */
-  priceOf?(model: string): ModelPrice | undefined;
 }
 
 function newContext(metadata: RequestMetadata | undefined, options: CallOptions | undefined): CallContext {

@@ -9,7 +9,7 @@ import { SextantError, toSextantError, type ErrorCode } from '../errors.js';
 import type { ModelResponse, ResponseMeta } from '../model/types.js';
 import { annotate } from './annotate.js';
 import type { CallContext, Middleware } from './middleware.js';
-import { sleep } from './signals.js';
+import { sleep } from '../model/abort.js';
 import { newRelayState, relayEvent, startAttempt } from './stream-relay.js';
 
 export interface RetryEvent {

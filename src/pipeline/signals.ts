@@ -3,7 +3,8 @@
  * parent by hand (not AbortSignal.any) so the link is removed as soon as the call ends:
  * a run's signal outlives thousands of calls and must not collect their listeners.
  */
-import { SextantError } from '../errors.js';
+import type { SextantError } from '../errors.js';
+import { abortError } from '../model/abort.js';
 
 /**
  * The signal of a call made without one: nobody can abort it. One shared instance rather than
@@ -17,29 +18,6 @@ export const NEVER_ABORTED: AbortSignal = (() => {
   signal.removeEventListener = () => undefined;
   return signal;
 })();
-
-/** The error a call ends with when its signal fired: the reason itself when it is a SextantError (a TIMEOUT), else ABORTED. */
-export function abortReasonError(signal: AbortSignal): SextantError {
-  const reason: unknown = signal.reason;
-  if (reason instanceof SextantError) return reason;
-  return new SextantError('ABORTED', 'The call was aborted', { cause: reason });
-}
-
-/** Resolves after `ms`, or rejects with the abort reason as soon as `signal` fires. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(abortReasonError(signal));
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReasonError(signal));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Largest delay setTimeout honours; above it Node fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -82,7 +60,7 @@ export class Deadline {
     if (this.signal.aborted) return;
     this.stop();
     this.controller.abort(reason);
-    this.rejectRace?.(abortReasonError(this.signal));
+    this.rejectRace?.(abortError(this.signal));
     this.rejectRace = undefined;
     if (this.children) for (const child of this.children) child.fire(reason);
   }
@@ -95,7 +73,7 @@ export class Deadline {
   race<T>(promise: Promise<T>): Promise<T> {
     if (this.signal.aborted) {
       promise.then(undefined, () => undefined);
-      return Promise.reject(abortReasonError(this.signal));
+      return Promise.reject(abortError(this.signal));
     }
     return new Promise<T>((resolve, reject) => {
       this.rejectRace = reject;
@@ -116,7 +94,7 @@ export class Deadline {
   }
 
   private watchMs = 0;
-  private watchReason: () => SextantError = () => abortReasonError(this.signal);
+  private watchReason: () => SextantError = () => abortError(this.signal);
   private lastActivity = 0;
   private paused = false;
 

@@ -17,7 +17,8 @@ import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
 import type { StreamEvent } from '../model/types.js';
 import type { CallContext, Middleware } from './middleware.js';
-import { Deadline, abortReasonError } from './signals.js';
+import { abortError } from '../model/abort.js';
+import { Deadline } from './signals.js';
 
 type Scope = 'total' | 'attempt';
 type Which = 'total' | 'attempt' | 'first-event' | 'idle';
@@ -38,7 +39,7 @@ async function raceGenerate<T>(context: CallContext, ms: number, scope: Scope, c
     return await deadline.race(call({ ...context, signal: deadline.signal, deadline }));
   } catch (error) {
     // Whatever the code below threw once its signal fired (an AbortError, a reset socket), the cause is the timeout.
-    if (deadline.signal.aborted) throw abortReasonError(deadline.signal);
+    if (deadline.signal.aborted) throw abortError(deadline.signal);
     throw error;
   } finally {
     deadline.dispose();
@@ -86,7 +87,7 @@ async function* raceStream(
       deadline.resume();
     }
   } catch (error) {
-    if (deadline.signal.aborted) throw abortReasonError(deadline.signal);
+    if (deadline.signal.aborted) throw abortError(deadline.signal);
     throw error;
   } finally {
     deadline.dispose();

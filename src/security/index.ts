@@ -68,7 +68,7 @@ export {
   type RateLimiterOptions,
 } from './rate-limiter.js';
 export { parseScopes, scopesAllow, type AccessRequest, type Scope } from './scopes.js';
-// The middleware live in src/pipeline (they are pipeline stages) and are exported from here.
+// Pipeline stages, given to createPipeline's slots: pipeline/ sits below security/ and cannot import them.
 export {
   budgetKey,
   budgetMiddleware,
@@ -77,6 +77,6 @@ export {
   type BudgetRule,
   type BudgetScope,
   type BudgetWindow,
-} from '../pipeline/budget.js';
-export { keyRateLimits, rateLimitMiddleware, type RateLimitMiddlewareOptions, type RateLimitRule } from '../pipeline/rate-limit.js';
-export { redactMiddleware, type RedactMiddlewareOptions } from '../pipeline/redact.js';
+} from './budget-middleware.js';
+export { keyRateLimits, rateLimitMiddleware, type RateLimitMiddlewareOptions, type RateLimitRule } from './rate-limit-middleware.js';
+export { redactMiddleware, type RedactMiddlewareOptions } from './redact-middleware.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelRequest, ModelResponse, StreamEvent } from '../model/types.js';
 import { compose, type Terminal } from '../pipeline/middleware.js';
-import { redactMiddleware } from '../pipeline/redact.js';
+import { redactMiddleware } from './redact-middleware.js';
 import { createPlaceholderVault, findPii, redact, redactValue } from './pii.js';
 import { ibanValid, luhnValid } from './pii-validators.js';
 

@@ -1,8 +1,24 @@
-import type { CheckpointRecord, CheckpointStore } from '../agent/stores.js';
 import { SextantError } from '../errors.js';
-import type { SqlStore } from './db.js';
+import type { SqlStore } from './sql-store.js';
 
-/** The agent runtime's CheckpointStore on SQLite or Postgres: one row per run, replaced after each step. */
+/** The serialized state of a run after a step: versioned JSON, enough to resume it. */
+export interface CheckpointRecord {
+  runId: string;
+  /** Step number the state was saved after. */
+  step: number;
+  /** Versioned JSON, opaque here: the agent runtime's run state says how to read it (its own `version` field). */
+  state: unknown;
+  updatedAt: number;
+}
+
+/** Where a run's checkpoints are kept, so that it can resume in another process. */
+export interface CheckpointStore {
+  save(record: CheckpointRecord): Promise<void>;
+  load(runId: string): Promise<CheckpointRecord | undefined>;
+  delete(runId: string): Promise<void>;
+}
+
+/** A CheckpointStore on SQLite or Postgres: one row per run, replaced after each step. */
 export function sqlCheckpointStore(store: SqlStore): CheckpointStore {
   const { db } = store;
   return {

@@ -1,36 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type Database from 'better-sqlite3';
 import { type CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { DEFAULTS } from '../defaults.js';
 import { migrateToLatest } from './migrate.js';
 import type { DatabaseSchema } from './schema.js';
+import type { SqlStore } from './sql-store.js';
 import { openSqliteConnection } from './sqlite-connection.js';
 import { sqliteBatchWriter } from './sqlite-trace-writer.js';
 import { startSqliteWriterThread } from './sqlite-writer-thread.js';
-import { sqlTraceRepository, type TraceBatch } from './traces.js';
-
-export type SqlEngine = 'sqlite' | 'postgres';
-
-/** An open database: one Kysely instance over either engine, with one schema and one set of queries. */
-export interface SqlStore {
-  readonly db: Kysely<DatabaseSchema>;
-  readonly engine: SqlEngine;
-  /** Where the data lives, for humans: a file path or a redacted connection URL. */
-  readonly location: string;
-  /** The raw better-sqlite3 handle, for hot-path batch writers that need synchronous transactions. */
-  readonly sqlite?: Database.Database;
-  /** SQLite: writes a trace batch in one transaction, on the writer thread for a database file (see sqlite-writer-thread.ts). Postgres writes through `db`. */
-  readonly writeTraceBatch?: (batch: TraceBatch) => Promise<void>;
-  /**
-   * Runs write queries (built with `db` and compiled) in order, in one transaction, off the caller's
-   * path where the engine allows: on the writer thread for a SQLite file, so hot-path writes (cache
-   * entries) neither hold the event loop nor wait on it for another connection's lock.
-   */
-  writeBehind(queries: CompiledQuery[]): Promise<void>;
-  close(): Promise<void>;
-}
+import type { TraceBatch } from './trace-batch.js';
+import { sqlTraceRepository } from './traces.js';
 
 export interface OpenStoreOptions {
   /**

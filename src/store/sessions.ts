@@ -1,9 +1,14 @@
-import type { SessionStore } from '../agent/stores.js';
 import { SextantError } from '../errors.js';
 import type { Message } from '../model/types.js';
-import type { SqlStore } from './db.js';
+import type { SqlStore } from './sql-store.js';
 
-/** The agent runtime's SessionStore on SQLite or Postgres: a session's history as one JSON document. */
+/** A session's conversation history, carried over between runs. */
+export interface SessionStore {
+  load(sessionId: string): Promise<Message[]>;
+  save(sessionId: string, messages: Message[]): Promise<void>;
+}
+
+/** A SessionStore on SQLite or Postgres: a session's history as one JSON document. */
 export function sqlSessionStore(store: SqlStore): SessionStore {
   const { db } = store;
   return {

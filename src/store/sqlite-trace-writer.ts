@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { TraceBatch } from './traces.js';
+import type { TraceBatch } from './trace-batch.js';
 
 /** A root span joining an existing trace (a gateway session's next request) makes it running again, in this process. */
 const REOPEN_SET = `status = 'running', ended_at = NULL, pid = excluded.pid, host = excluded.host, heartbeat_at = excluded.heartbeat_at`;

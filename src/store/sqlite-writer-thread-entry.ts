@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { openSqliteConnection } from './sqlite-connection.js';
 import { sqliteBatchWriter } from './sqlite-trace-writer.js';
-import type { TraceBatch } from './traces.js';
+import type { TraceBatch } from './trace-batch.js';
 
 /** A write statement as Kysely compiles it for SQLite. */
 export interface WriteStatement {

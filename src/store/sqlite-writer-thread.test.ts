@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from './db.js';
 import { startSqliteWriterThread } from './sqlite-writer-thread.js';
-import type { TraceBatch } from './traces.js';
+import type { TraceBatch } from './trace-batch.js';
 
 const job = (traceId: string, spanIds: string[], over: Partial<TraceBatch['spans'][number]> = {}) => ({ batch: batch(traceId, spanIds, over) });
 

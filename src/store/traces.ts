@@ -2,84 +2,19 @@ import { hostname } from 'node:os';
 import { sql } from 'kysely';
 import { DEFAULTS } from '../defaults.js';
 import type { SpanRow, TraceRow, TraceStatus } from './core-tables.js';
-import type { SqlStore } from './db.js';
+import type { SqlStore } from './sql-store.js';
 import { expandMessageDeltas } from './message-delta.js';
 import { SPAN_UPSERT_SET } from './sqlite-trace-writer.js';
+import type { SpanFields, TraceBatch } from './trace-batch.js';
 
 /** The decision record's messages attribute (trace/attributes.ts ATTR.DECISION_MESSAGES), stored as deltas. */
 const ATTR_DECISION_MESSAGES = 'sextant.decision.messages';
-
-/** A span's plain columns, the same written and read back. */
-interface SpanFields {
-  id: string;
-  traceId: string;
-  parentId: string | null;
-  kind: string;
-  name: string;
-  status: string;
-  startedAt: number;
-  endedAt: number | null;
-}
 
 /** A span as read back: JSON columns parsed. */
 export interface StoredSpan extends SpanFields {
   attributes: Record<string, unknown>;
   events: { name: string; at: number; attributes?: Record<string, unknown> }[];
   error: { code?: string; message: string } | null;
-}
-
-/** A span as written: JSON columns already serialized (and redacted) by the tracer. */
-export interface SpanWrite extends SpanFields {
-  attributes: string;
-  events: string | null;
-  error: string | null;
-}
-
-export interface TraceStartWrite {
-  id: string;
-  runId: string | null;
-  kind: string;
-  name: string;
-  agent: string | null;
-  session: string | null;
-  tenant: string | null;
-  startedAt: number;
-  pid: number;
-  host: string;
-}
-
-/** Increments to a trace's running totals, accumulated from the spans in one batch. */
-export interface TraceCountsWrite {
-  traceId: string;
-  spans: number;
-  dropped: number;
-  bytes: number;
-  steps: number;
-  costUsd: number;
-  inputTokens: number;
-  outputTokens: number;
-}
-
-export interface TraceEndWrite {
-  id: string;
-  status: TraceStatus;
-  stopReason: string | null;
-  endedAt: number;
-  /** Authoritative totals from the root span, when it carried them; otherwise the accumulated ones stay. */
-  steps?: number;
-  costUsd?: number;
-  inputTokens?: number;
-  outputTokens?: number;
-}
-
-/** One flush of the tracer's queue. Applied in this order, in one transaction. */
-export interface TraceBatch {
-  starts: TraceStartWrite[];
-  spans: SpanWrite[];
-  counts: TraceCountsWrite[];
-  ends: TraceEndWrite[];
-  /** Traces still running in this process, and the time to stamp as their heartbeat. */
-  heartbeat?: { traceIds: string[]; at: number };
 }
 
 export interface TraceFilter {

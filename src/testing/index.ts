@@ -20,4 +20,4 @@ export {
   type ScriptedReplies,
   type ScriptedReply,
   type ScriptedToolCall,
-} from '../model/providers/scripted.js';
+} from '../model/providers/scripted/provider.js';

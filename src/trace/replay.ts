@@ -4,7 +4,7 @@ import type { RunResult } from '../agent/types.js';
 import { SextantError } from '../errors.js';
 import type { Provider } from '../model/provider.js';
 import { createProviderRouter } from '../model/router.js';
-import type { Model } from '../pipeline/middleware.js';
+import type { Model } from '../model/model.js';
 import { textOf, type AssistantMessage, type Message, type ModelRequest, type ModelResponse, type StreamEvent } from '../model/types.js';
 import type { StoredSpan, TraceRepository } from '../store/traces.js';
 import type { Tool } from '../tools/define-tool.js';

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { drain, scriptedTerminal } from '../../test/support/pipeline-terminal.js';
-import { scriptedModel, type ScriptedReply } from '../model/providers/scripted.js';
+import { scriptedModel, type ScriptedReply } from '../model/providers/scripted/provider.js';
 import { createProviderRouter } from '../model/router.js';
 import type { ModelRequest, ModelResponse, StreamEvent } from '../model/types.js';
 import { createPipeline } from '../pipeline/create-pipeline.js';
-import { compose, type Middleware, type Model, type Terminal } from '../pipeline/middleware.js';
+import type { Model } from '../model/model.js';
+import { compose, type Middleware, type Terminal } from '../pipeline/middleware.js';
 import { ATTR } from './attributes.js';
 import { createMemoryTracer, type MemoryTracer } from './memory-tracer.js';
 import { noopTracer } from './noop.js';

@@ -17,8 +17,9 @@
  */
 import { toSextantError } from '../errors.js';
 import type { EmbeddingResponse, ModelRequest, ModelResponse, StreamEvent } from '../model/types.js';
-import type { CallContext, CallTrace, Middleware, StreamNext } from '../pipeline/middleware.js';
-import { abortReasonError } from '../pipeline/signals.js';
+import { abortError } from '../model/abort.js';
+import type { CallTrace } from '../model/model.js';
+import type { CallContext, Middleware, StreamNext } from '../pipeline/middleware.js';
 import { ATTR, OPERATIONS, type DecisionSource } from './attributes.js';
 import { decisionAttributes } from './decision.js';
 import type { SpanHandle, Tracer } from './tracer.js';
@@ -111,7 +112,7 @@ function finishChat(span: SpanHandle, slot: CallTraceOptions, request: ModelRequ
 
 /** A failed call: 'interrupted' when the caller aborted it (its reason is the error), 'error' otherwise (timeouts included). */
 function fail(span: SpanHandle, error: unknown, signal: AbortSignal): void {
-  const err = signal.aborted ? abortReasonError(signal) : toSextantError(error);
+  const err = signal.aborted ? abortError(signal) : toSextantError(error);
   span.end(signal.aborted ? 'interrupted' : 'error', { code: err.code, message: err.message });
 }
 

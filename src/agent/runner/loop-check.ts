@@ -1,7 +1,7 @@
 import { canonicalJson } from '../../canonical-json.js';
 import { textOf, type AssistantMessage } from '../../model/types.js';
 import { ATTR, EVENTS } from '../../trace/attributes.js';
-import { correctiveMessage, hashText, normalizeError, observeStep } from '../loop-detector.js';
+import { correctiveMessage, hashText, normalizeError, observeStep } from '../../checks/loop-detector.js';
 import type { ToolResultRecord } from '../types.js';
 import type { RunContext } from './run-context.js';
 import type { Stop } from './stop.js';

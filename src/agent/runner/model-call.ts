@@ -1,7 +1,10 @@
 import { SextantError, toSextantError } from '../../errors.js';
 import { addUsage, type Message, type ModelRequest, type ModelResponse, type StreamEvent } from '../../model/types.js';
-import { ATTR, OPERATIONS } from '../../trace/attributes.js';
-import { decisionAttributes, startSpan, type Span } from '../tracing.js';
+import type { CheckDocument } from '../../checks/types.js';
+import type { CallTrace } from '../../model/model.js';
+import type { DecisionSource } from '../../trace/attributes.js';
+import { callTrace } from '../../trace/tracing-middleware.js';
+import { NOOP_SPAN, type Span } from '../tracing.js';
 import type { StepRecord } from '../types.js';
 import { documentsOf } from './conversation.js';
 import { outputFormat } from './output.js';
@@ -51,41 +54,42 @@ export interface InvokeOptions {
  * traced as a model span, made with the run's signal, and accounted in the run's usage and cost.
  */
 export async function invokeModel(ctx: RunContext, request: ModelRequest, options: InvokeOptions): Promise<ModelResponse> {
-  const { agent } = ctx;
   const signal = options.signal ?? ctx.signal;
-  const stream = options.onEvent !== undefined;
+  const callOptions = { signal, trace: modelSpanUnder(ctx, options.parent, options.decisionSources === true) };
   const release = admitCall(ctx, request);
-  const span = startSpan(agent.tracer, {
-    kind: 'model',
-    name: `chat ${request.model}`,
-    parent: options.parent,
-    attributes: { [ATTR.OPERATION]: OPERATIONS.CHAT, [ATTR.REQUEST_MODEL]: request.model, [ATTR.STREAM]: stream },
-  });
-  const began = performance.now();
-  let firstTokenMs: number | undefined;
   try {
     let response: ModelResponse | undefined;
     if (options.onEvent) {
-      for await (const event of agent.model.stream(request, { signal })) {
-        if (firstTokenMs === undefined && event.type !== 'start') firstTokenMs = performance.now() - began;
+      for await (const event of ctx.agent.model.stream(request, callOptions)) {
         if (event.type === 'finish') response = event.response;
         else options.onEvent(event);
       }
       if (!response) throw new SextantError('STREAM_INTERRUPTED', 'the model stream ended without a finish event', { context: { model: request.model } });
     } else {
-      response = await agent.model.generate(request, { signal });
+      response = await ctx.agent.model.generate(request, callOptions);
     }
     account(ctx, response);
-    if (agent.tracer) recordResponse(ctx, span, request, response, performance.now() - began, firstTokenMs, options.decisionSources === true);
-    span.end('ok');
     return response;
   } catch (error) {
-    const err = signal.aborted ? abortReason(signal) : toSextantError(error);
-    span.end(signal.aborted ? 'interrupted' : 'error', { code: err.code, message: err.message });
-    throw err;
+    throw signal.aborted ? abortReason(signal) : toSextantError(error);
   } finally {
     release();
   }
+}
+
+/**
+ * Where the call's model span goes (the tracing middleware writes it): under `parent`, with the
+ * run's documents as the answer's sources on the agent's own steps. Nothing when untraced.
+ */
+export function modelSpanUnder(ctx: RunContext, parent: Span, withSources: boolean): CallTrace | undefined {
+  if (!ctx.agent.tracer || parent === NOOP_SPAN) return undefined;
+  return callTrace({ parent, ...(withSources ? { sources: () => documentsOf(ctx.state, ctx.agent.tools).map(decisionSource) } : {}) });
+}
+
+function decisionSource(d: CheckDocument): DecisionSource {
+  return d.kind === 'retrieval'
+    ? { kind: 'document', id: d.id, title: String(d.metadata?.document ?? d.id), ...(typeof d.metadata?.score === 'number' ? { score: d.metadata.score } : {}) }
+    : { kind: 'tool_result', id: d.id, title: String(d.metadata?.tool ?? '') };
 }
 
 function ignore(): void {}
@@ -102,34 +106,6 @@ function forward(event: StreamEvent, step: number, emit: NonNullable<RunContext[
     case 'tool-call-delta':
       return emit({ type: 'tool-call-delta', step, index: event.index, argumentsDelta: event.argumentsDelta });
   }
-}
-
-function recordResponse(
-  ctx: RunContext,
-  span: Span,
-  request: ModelRequest,
-  response: ModelResponse,
-  elapsedMs: number,
-  firstTokenMs: number | undefined,
-  withSources: boolean,
-): void {
-  span.set({
-    [ATTR.PROVIDER]: response.meta.provider,
-    [ATTR.RESPONSE_MODEL]: response.model,
-    [ATTR.RESPONSE_ID]: response.id,
-    [ATTR.FINISH_REASON]: response.finishReason,
-    [ATTR.INPUT_TOKENS]: response.usage.inputTokens,
-    [ATTR.OUTPUT_TOKENS]: response.usage.outputTokens,
-    ...(response.usage.cachedInputTokens !== undefined ? { [ATTR.CACHED_INPUT_TOKENS]: response.usage.cachedInputTokens } : {}),
-    ...(response.usage.reasoningTokens !== undefined ? { [ATTR.REASONING_TOKENS]: response.usage.reasoningTokens } : {}),
-    [ATTR.COST_USD]: response.cost?.totalUsd ?? 0,
-    [ATTR.LATENCY_MS]: response.meta.latencyMs ?? elapsedMs,
-    ...((response.meta.timeToFirstTokenMs ?? firstTokenMs) !== undefined ? { [ATTR.TTFT_MS]: response.meta.timeToFirstTokenMs ?? firstTokenMs } : {}),
-    ...(response.meta.cache ? { [ATTR.CACHE_STATUS]: response.meta.cache } : {}),
-    ...(response.meta.attempts !== undefined ? { [ATTR.ATTEMPTS]: response.meta.attempts } : {}),
-    'sextant.model.response': response.message,
-  });
-  span.set(decisionAttributes(request, response, withSources ? () => documentsOf(ctx.state, ctx.agent.tools) : []));
 }
 
 /** Adds a response's usage and cost to the run's. */

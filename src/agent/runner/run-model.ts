@@ -1,8 +1,8 @@
 import type { EmbeddingRequest, ModelRequest } from '../../model/types.js';
-import type { Model } from '../../pipeline/middleware.js';
+import type { Model } from '../../model/model.js';
 import type { Span } from '../tracing.js';
 import { admitCall } from './cost-reservation.js';
-import { account, invokeModel } from './model-call.js';
+import { account, invokeModel, modelSpanUnder } from './model-call.js';
 import { requestMetadata, type RunContext } from './run-context.js';
 
 /**
@@ -19,7 +19,7 @@ export function runModel(ctx: RunContext, parent: () => Span): Model {
       const call = withRun(request);
       const release = admitCall(ctx, call);
       try {
-        for await (const event of ctx.agent.model.stream(call, { signal: options?.signal ?? ctx.signal })) {
+        for await (const event of ctx.agent.model.stream(call, { signal: options?.signal ?? ctx.signal, trace: modelSpanUnder(ctx, parent(), false) })) {
           if (event.type === 'finish') account(ctx, event.response);
           yield event;
         }
@@ -28,7 +28,7 @@ export function runModel(ctx: RunContext, parent: () => Span): Model {
       }
     },
     async embed(request, options) {
-      const response = await ctx.agent.model.embed(withRun(request), { signal: options?.signal ?? ctx.signal });
+      const response = await ctx.agent.model.embed(withRun(request), { signal: options?.signal ?? ctx.signal, trace: modelSpanUnder(ctx, parent(), false) });
       account(ctx, { usage: { inputTokens: response.usage.inputTokens, outputTokens: 0, totalTokens: response.usage.inputTokens }, cost: response.cost });
       return response;
     },

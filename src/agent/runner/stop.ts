@@ -1,5 +1,5 @@
 import { SextantError, isSextantError, toSextantError } from '../../errors.js';
-import type { LoopEvidence } from '../loop-detector.js';
+import type { LoopEvidence } from '../../checks/loop-detector.js';
 import type { PendingApproval, StopReason } from '../types.js';
 
 /** Why the loop ended, with what the result needs to say so. Every way out of a run is one of these. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULTS } from '../../defaults.js';
 import { isSextantError } from '../../errors.js';
-import type { Model } from '../../pipeline/middleware.js';
+import type { Model } from '../../model/model.js';
 import type { CheckVerdict } from '../types.js';
 
 /** The judge's answer: the reason comes first so the model reasons before it commits to a verdict. */

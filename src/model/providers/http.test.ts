@@ -2,8 +2,9 @@ import { Readable } from 'node:stream';
 import { Agent, buildConnector } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeUpstream, type FakeUpstream } from '../../testing/index.js';
-import { createOpenAICompatible } from './openai-compatible.js';
-import { postJson, readSse, type SseEvent } from './http.js';
+import { createOpenAICompatible } from './openai-compatible/provider.js';
+import type { StreamEvent } from '../types.js';
+import { postJson, readSse, streamSse, type SseDecoder, type SseEvent, type UpstreamResponse } from './http.js';
 
 function body(...parts: string[]): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
@@ -125,5 +126,67 @@ describe('the transport: a keep-alive pool per origin', () => {
   it('maps a refused connection to a retryable NETWORK_ERROR naming the socket error', async () => {
     const failure = postJson({ provider: 'local', url: new URL('http://127.0.0.1:1/v1/chat/completions'), headers: {}, body: {} });
     await expect(failure).rejects.toMatchObject({ code: 'NETWORK_ERROR', retryable: true, context: { provider: 'local', networkCode: 'ECONNREFUSED' } });
+  });
+});
+
+describe('streamSse', () => {
+  const info = { provider: 'p' };
+  const response = (...parts: string[]) => ({ body: body(...parts) }) as unknown as UpstreamResponse;
+  /** A decoder whose events are text deltas, ending on `[END]`; `done` after an event `stop`. */
+  function decoder(): SseDecoder & { texts: string[] } {
+    const texts: string[] = [];
+    let stopped = false;
+    return {
+      texts,
+      endMarker: '[END]',
+      done: () => stopped,
+      push(data, out) {
+        if (data.startsWith('error:')) return { type: 'overloaded', message: data.slice(6) };
+        if (data === 'stop') stopped = true;
+        else out.push({ type: 'text-delta', delta: data });
+        texts.push(data);
+      },
+      incomplete: (sawEnd) => (sawEnd || stopped ? undefined : 'cut'),
+      finish: () => ({ finish: texts.join('|') }) as never,
+    };
+  }
+  async function read(stream: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
+    const out: StreamEvent[] = [];
+    for await (const event of stream) out.push(event);
+    return out;
+  }
+
+  it('yields the decoded events, then the finish event; after the end it reads on and drops the rest', async () => {
+    const d = decoder();
+    const events = await read(streamSse(response('data: a\n\ndata: b\n\ndata: [END]\n\ndata: late\n\n'), d, info));
+    expect(events.map((e) => e.type)).toEqual(['text-delta', 'text-delta', 'finish']);
+    expect(d.texts).toEqual(['a', 'b']);
+    const stopped = decoder();
+    await read(streamSse(response('data: a\n\ndata: stop\n\ndata: late\n\n'), stopped, info));
+    expect(stopped.texts).toEqual(['a', 'stop']);
+  });
+
+  it('turns an error event or a body cut short into STREAM_INTERRUPTED, retryable only before any output', async () => {
+    await expect(read(streamSse(response('data: error:busy\n\n'), decoder(), info))).rejects.toMatchObject({
+      code: 'STREAM_INTERRUPTED',
+      retryable: true,
+      context: { upstreamType: 'overloaded', chunksReceived: 1 },
+    });
+    await expect(read(streamSse(response('data: a\n\n'), decoder(), info))).rejects.toMatchObject({
+      code: 'STREAM_INTERRUPTED',
+      message: expect.stringContaining('cut'),
+      retryable: false,
+    });
+  });
+
+  it('throws the abort reason when the signal fired and the body failed under it', async () => {
+    const controller = new AbortController();
+    async function* dying() {
+      yield new TextEncoder().encode('data: a\n\n');
+      controller.abort();
+      throw new Error('socket closed');
+    }
+    const cut = { body: dying() } as unknown as UpstreamResponse;
+    await expect(read(streamSse(cut, decoder(), info, controller.signal))).rejects.toMatchObject({ code: 'ABORTED', context: { provider: 'p' } });
   });
 });

@@ -5,8 +5,9 @@
  */
 import { Agent, type Dispatcher } from 'undici';
 import { DEFAULTS } from '../../defaults.js';
-import { SextantError } from '../../errors.js';
-import { abortError, badResponseError, fetchError, upstreamHttpError, type UpstreamCallInfo } from '../upstream-errors.js';
+import { SextantError, isSextantError } from '../../errors.js';
+import type { ModelResponse, StreamEvent } from '../types.js';
+import { badResponseError, fetchError, providerAbortError, streamInterruptedError, upstreamHttpError, type UpstreamCallInfo } from '../upstream-errors.js';
 
 export type { Dispatcher } from 'undici';
 
@@ -53,7 +54,7 @@ function toHeaders(raw: Record<string, string | string[] | undefined>): Headers 
 /** POSTs JSON and returns the response when it is 2xx; any other outcome is thrown as a SextantError. */
 export async function postJson(options: PostOptions): Promise<UpstreamResponse> {
   const { signal } = options;
-  if (signal?.aborted) throw abortError(options, signal);
+  if (signal?.aborted) throw providerAbortError(options, signal);
   let response: UpstreamResponse;
   try {
     response = await (options.dispatcher ?? defaultDispatcher()).request({
@@ -72,7 +73,7 @@ export async function postJson(options: PostOptions): Promise<UpstreamResponse> 
   try {
     text = await response.body.text();
   } catch (error) {
-    if (signal?.aborted) throw abortError(options, signal, error);
+    if (signal?.aborted) throw providerAbortError(options, signal, error);
   }
   throw upstreamHttpError(options, response.statusCode, toHeaders(response.headers), text);
 }
@@ -83,7 +84,7 @@ export async function readJson<T>(response: UpstreamResponse, info: UpstreamCall
   try {
     text = await response.body.text();
   } catch (error) {
-    if (signal?.aborted) throw abortError(info, signal, error);
+    if (signal?.aborted) throw providerAbortError(info, signal, error);
     throw fetchError(info, error, signal);
   }
   try {
@@ -140,4 +141,57 @@ export function parseChunk<T>(data: string): T {
   } catch (error) {
     throw new SextantError('UPSTREAM_BAD_RESPONSE', `malformed stream chunk (${data.slice(0, 80)})`, { cause: error });
   }
+}
+
+/** Turns one wire format's SSE events into StreamEvents; the provider makes one per stream. */
+export interface SseDecoder {
+  /** Data that ends the stream without being an event (OpenAI's `[DONE]`). */
+  readonly endMarker?: string;
+  /** True once the format's last event was pushed (Anthropic's message_stop). */
+  done?(): boolean;
+  /** One event's data: appends the StreamEvents it makes to `out`, or returns the upstream's error event. */
+  push(data: string, out: StreamEvent[]): { type?: string; message?: string } | undefined;
+  /** Why a body that ended here is incomplete (`sawEndMarker`: the end marker came), or undefined when the answer is whole. */
+  incomplete(sawEndMarker: boolean): string | undefined;
+  finish(): ModelResponse;
+}
+
+/**
+ * The read loop both wire formats share: SSE events through the decoder, then the finish event.
+ * After the end the body is still read to its close, as the vendors' own clients do, so the
+ * connection goes back to the pool. An error event mid-stream (e.g. overloaded) and a body cut
+ * short become STREAM_INTERRUPTED, retryable only while nothing was sent; an abort throws the
+ * signal's own reason.
+ */
+export async function* streamSse(response: UpstreamResponse, decoder: SseDecoder, info: UpstreamCallInfo, signal?: AbortSignal): AsyncGenerator<StreamEvent> {
+  const state = { outputSent: false, chunks: 0, upstreamType: undefined as string | undefined };
+  const events: StreamEvent[] = [];
+  let sawEndMarker = false;
+  try {
+    for await (const sse of readSse(response.body)) {
+      if (sawEndMarker || decoder.done?.()) continue;
+      if (sse.data === decoder.endMarker) {
+        sawEndMarker = true;
+        continue;
+      }
+      state.chunks++;
+      const error = decoder.push(sse.data, events);
+      if (error) {
+        state.upstreamType = error.type;
+        throw new SextantError('UPSTREAM_ERROR', error.message ?? 'error event in the stream');
+      }
+      for (const event of events) {
+        if (event.type !== 'start') state.outputSent = true;
+        yield event;
+      }
+      events.length = 0;
+    }
+  } catch (error) {
+    if (signal?.aborted) throw providerAbortError(info, signal, error);
+    if (isSextantError(error, 'STREAM_INTERRUPTED')) throw error;
+    throw streamInterruptedError(info, error instanceof Error ? error.message : String(error), state, error);
+  }
+  const incomplete = decoder.incomplete(sawEndMarker);
+  if (incomplete) throw streamInterruptedError(info, incomplete, state);
+  yield { type: 'finish', response: decoder.finish() };
 }

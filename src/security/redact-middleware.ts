@@ -1,6 +1,6 @@
 import type { AssistantMessage, Message, ModelRequest, ModelResponse, StreamEvent } from '../model/types.js';
-import { createPlaceholderVault, type PiiType, type PlaceholderVault } from '../security/pii.js';
-import type { Middleware } from './middleware.js';
+import { createPlaceholderVault, type PiiType, type PlaceholderVault } from './pii.js';
+import type { Middleware } from '../pipeline/middleware.js';
 
 export interface RedactMiddlewareOptions {
   /** Which types to replace (default: all). */

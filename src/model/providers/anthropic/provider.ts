@@ -1,11 +1,11 @@
-/** The Anthropic Messages API behind the Provider interface (mapping rules in anthropic-wire.ts). */
-import { DEFAULTS } from '../../defaults.js';
-import { SextantError, isSextantError } from '../../errors.js';
-import type { Provider, ProviderCallOptions } from '../provider.js';
-import type { ModelRequest, ModelResponse, StreamEvent } from '../types.js';
-import { abortError, streamInterruptedError, type UpstreamCallInfo } from '../upstream-errors.js';
-import { AnthropicStreamAssembler, messageFromAnthropic, requestToAnthropic, type AnthropicStreamEvent, type WireAnthropicMessage } from './anthropic-wire.js';
-import { parseChunk, postJson, readJson, readSse, type Dispatcher } from './http.js';
+/** The Anthropic Messages API behind the Provider interface (mapping rules in wire.ts). */
+import { DEFAULTS } from '../../../defaults.js';
+import { SextantError } from '../../../errors.js';
+import type { Provider, ProviderCallOptions } from '../../provider.js';
+import type { ModelRequest, ModelResponse, StreamEvent } from '../../types.js';
+import type { UpstreamCallInfo } from '../../upstream-errors.js';
+import { AnthropicStreamAssembler, messageFromAnthropic, requestToAnthropic, type AnthropicStreamEvent, type WireAnthropicMessage } from './wire.js';
+import { parseChunk, postJson, readJson, streamSse, type Dispatcher } from '../http.js';
 
 export interface AnthropicOptions {
   /** Name used in model strings, errors and traces. Default `anthropic`. */
@@ -48,33 +48,22 @@ export function createAnthropic(options: AnthropicOptions = {}): Provider {
     const signal = callOptions?.signal;
     const response = await post({ ...requestToAnthropic(request, name, maxTokens), stream: true }, signal);
     const assembler = new AnthropicStreamAssembler(request);
-    const state = { outputSent: false, chunks: 0, upstreamType: undefined as string | undefined };
-    const events: StreamEvent[] = [];
-    try {
-      for await (const sse of readSse(response.body)) {
-        // Read on to the end of the body after message_stop (as Anthropic's own client does), so the connection goes back to the pool.
-        if (assembler.done) continue;
-        state.chunks++;
-        const event = parseChunk<AnthropicStreamEvent>(sse.data);
-        if (event.type === 'error') {
+    yield* streamSse(
+      response,
+      {
+        done: () => assembler.done,
+        push(data, out) {
+          const event = parseChunk<AnthropicStreamEvent>(data);
           // e.g. overloaded_error mid-stream: retryable only while nothing was sent.
-          state.upstreamType = event.error?.type;
-          throw new SextantError('UPSTREAM_ERROR', event.error?.message ?? 'error event in the stream');
-        }
-        assembler.push(event, events);
-        for (const out of events) {
-          if (out.type !== 'start') state.outputSent = true;
-          yield out;
-        }
-        events.length = 0;
-      }
-    } catch (error) {
-      if (signal?.aborted) throw abortError(info, signal, error);
-      if (isSextantError(error, 'STREAM_INTERRUPTED')) throw error;
-      throw streamInterruptedError(info, error instanceof Error ? error.message : String(error), state, error);
-    }
-    if (!assembler.done) throw streamInterruptedError(info, 'the connection closed before message_stop', state);
-    yield { type: 'finish', response: assembler.finish() };
+          if (event.type === 'error') return event.error ?? {};
+          assembler.push(event, out);
+        },
+        incomplete: () => (assembler.done ? undefined : 'the connection closed before message_stop'),
+        finish: () => assembler.finish(),
+      },
+      info,
+      signal,
+    );
   }
 
   return { name, generate, stream };

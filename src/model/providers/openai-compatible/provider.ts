@@ -2,12 +2,12 @@
  * One adapter for every server that speaks OpenAI chat completions: OpenAI, Azure OpenAI,
  * vLLM, Ollama, llama.cpp server, LM Studio, OpenRouter, Groq, Together.
  */
-import { SextantError, isSextantError } from '../../errors.js';
-import type { Provider, ProviderCallOptions } from '../provider.js';
-import type { EmbeddingRequest, EmbeddingResponse, ModelRequest, ModelResponse, StreamEvent } from '../types.js';
-import { abortError, streamInterruptedError, type UpstreamCallInfo } from '../upstream-errors.js';
-import { parseChunk, postJson, readJson, readSse, type Dispatcher } from './http.js';
-import { ChunkAssembler, completionFromWire, requestToWire, type WireChunk, type WireCompletion } from './openai-wire.js';
+import { SextantError, isSextantError } from '../../../errors.js';
+import type { Provider, ProviderCallOptions } from '../../provider.js';
+import type { EmbeddingRequest, EmbeddingResponse, ModelRequest, ModelResponse, StreamEvent } from '../../types.js';
+import type { UpstreamCallInfo } from '../../upstream-errors.js';
+import { parseChunk, postJson, readJson, streamSse, type Dispatcher } from '../http.js';
+import { ChunkAssembler, completionFromWire, requestToWire, type WireChunk, type WireCompletion } from './wire.js';
 
 export interface OpenAICompatibleOptions {
   /** Name used in model strings, errors and traces. Default `openai`. */
@@ -63,41 +63,22 @@ export function createOpenAICompatible(options: OpenAICompatibleOptions = {}): P
     const body = Object.assign(requestToWire(request, name), { stream: true, stream_options: { include_usage: true } });
     const response = await post(urls.chat, body, signal);
     const assembler = new ChunkAssembler(request.model);
-    const state = { outputSent: false, chunks: 0, upstreamType: undefined as string | undefined };
-    const events: StreamEvent[] = [];
-    let done = false;
-    try {
-      for await (const sse of readSse(response.body)) {
-        // Read on to the end of the body after [DONE] (as OpenAI's own client does), so the connection goes back to the pool.
-        if (done) continue;
-        if (sse.data === '[DONE]') {
-          done = true;
-          continue;
-        }
-        state.chunks++;
-        const chunk = parseChunk<WireChunk>(sse.data);
-        if (chunk.error) {
-          state.upstreamType = chunk.error.type;
-          throw new SextantError('UPSTREAM_ERROR', chunk.error.message ?? 'error event in the stream');
-        }
-        assembler.push(chunk, events);
-        for (const event of events) {
-          if (event.type !== 'start') state.outputSent = true;
-          yield event;
-        }
-        events.length = 0;
-      }
-    } catch (error) {
-      if (signal?.aborted) throw abortError(info, signal, error);
-      if (isSextantError(error, 'STREAM_INTERRUPTED')) throw error;
-      const detail = error instanceof Error ? error.message : String(error);
-      throw streamInterruptedError(info, detail, state, error);
-    }
-    // Servers that end the body without [DONE] after a complete answer lose nothing; anything else was cut.
-    if (!done && !assembler.sawFinishAndUsage) {
-      throw streamInterruptedError(info, 'the connection closed before [DONE]', state);
-    }
-    yield { type: 'finish', response: assembler.finish() };
+    yield* streamSse(
+      response,
+      {
+        endMarker: '[DONE]',
+        push(data, out) {
+          const chunk = parseChunk<WireChunk>(data);
+          if (chunk.error) return chunk.error;
+          assembler.push(chunk, out);
+        },
+        // Servers that end the body without [DONE] after a complete answer lose nothing; anything else was cut.
+        incomplete: (sawDone) => (sawDone || assembler.sawFinishAndUsage ? undefined : 'the connection closed before [DONE]'),
+        finish: () => assembler.finish(),
+      },
+      info,
+      signal,
+    );
   }
 
   async function embed(request: EmbeddingRequest, callOptions?: ProviderCallOptions): Promise<EmbeddingResponse> {

@@ -11,8 +11,19 @@
  *   the call never appears as a tool call. With other tools present the model must call one of
  *   them or the output tool (`tool_choice: any`), so tool use keeps working.
  */
-import type { AssistantMessage, ContentPart, FinishReason, Message, ModelRequest, ModelResponse, StreamEvent, ToolCall, ToolChoice, Usage } from '../types.js';
-import { generatedId } from './openai-wire.js';
+import type {
+  AssistantMessage,
+  ContentPart,
+  FinishReason,
+  Message,
+  ModelRequest,
+  ModelResponse,
+  StreamEvent,
+  ToolCall,
+  ToolChoice,
+  Usage,
+} from '../../types.js';
+import { generatedId } from '../openai-compatible/wire.js';
 
 type Block = Record<string, unknown>;
 

@@ -1,9 +1,9 @@
 import { SextantError } from '../errors.js';
 import { countRequestTokens } from '../model/tokens.js';
 import type { ModelRequest, RequestMetadata, Usage } from '../model/types.js';
-import type { AuditLog } from '../security/audit.js';
-import type { RateBucket, RateLimiter } from '../security/rate-limiter.js';
-import type { CallContext, Middleware } from './middleware.js';
+import type { AuditLog } from './audit.js';
+import type { RateBucket, RateLimiter } from './rate-limiter.js';
+import type { CallContext, Middleware } from '../pipeline/middleware.js';
 
 export interface RateLimitRule {
   scope: 'key' | 'tenant';

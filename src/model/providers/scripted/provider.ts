@@ -1,6 +1,7 @@
-import { SextantError, type ErrorCode } from '../../errors.js';
-import type { Provider, ProviderCallOptions } from '../provider.js';
-import type { Cost, FinishReason, ModelRequest, ModelResponse, StreamEvent, ToolCall, Usage } from '../types.js';
+import { SextantError, type ErrorCode } from '../../../errors.js';
+import { abortError, sleep } from '../../abort.js';
+import type { Provider, ProviderCallOptions } from '../../provider.js';
+import type { Cost, FinishReason, ModelRequest, ModelResponse, StreamEvent, ToolCall, Usage } from '../../types.js';
 
 /** One tool call a scripted reply makes. `arguments` as an object is serialized; a string is sent as is (malformed JSON on purpose). */
 export interface ScriptedToolCall {
@@ -58,8 +59,8 @@ export function scriptedModel(options: ScriptedModelOptions): ScriptedProvider {
     requests.push(request);
     const reply = await pickReply(options.replies, request, index, name);
     throwIfAborted(signal);
-    if (reply.delayMs !== undefined && reply.delayMs > 0) await sleep(reply.delayMs, signal);
-    if (reply.hang) await sleep(Number.POSITIVE_INFINITY, signal);
+    if (reply.delayMs !== undefined && reply.delayMs > 0) await sleep(reply.delayMs, signal, ABORTED_WHAT);
+    if (reply.hang) await sleep(Number.POSITIVE_INFINITY, signal, ABORTED_WHAT);
     if (reply.error) throw toError(reply.error);
     return reply;
   }
@@ -146,28 +147,8 @@ function* chunks(text: string, size: number): Iterable<string> {
   for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
 }
 
-function abortError(signal: AbortSignal): SextantError {
-  const reason: unknown = signal.reason;
-  if (reason instanceof SextantError) return reason;
-  return new SextantError('ABORTED', 'The scripted call was aborted', { cause: reason });
-}
+const ABORTED_WHAT = { what: 'The scripted call' };
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw abortError(signal);
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError(signal));
-    const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined;
-    function done() {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }
-    function onAbort() {
-      clearTimeout(timer);
-      reject(abortError(signal!));
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  if (signal?.aborted) throw abortError(signal, ABORTED_WHAT);
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { scriptedTerminal } from '../../test/support/pipeline-terminal.js';
 import type { ModelRequest, StreamEvent } from '../model/types.js';
-import { compose, type Terminal } from './middleware.js';
-import { redactMiddleware } from './redact.js';
+import { compose, type Terminal } from '../pipeline/middleware.js';
+import { redactMiddleware } from './redact-middleware.js';
 
 /** A terminal that records the request it received. */
 function recording(terminal: Terminal): Terminal & { seen: ModelRequest[] } {

@@ -2,9 +2,20 @@
  * The OpenAI chat completions wire format, both ways: normalized request → request body,
  * response body → ModelResponse, and stream chunks → StreamEvents (with the assembled response).
  */
-import { SextantError } from '../../errors.js';
-import type { AssistantMessage, ContentPart, FinishReason, Message, ModelRequest, ModelResponse, StreamEvent, ToolCall, ToolChoice, Usage } from '../types.js';
-import { emptyUsage } from '../types.js';
+import { SextantError } from '../../../errors.js';
+import type {
+  AssistantMessage,
+  ContentPart,
+  FinishReason,
+  Message,
+  ModelRequest,
+  ModelResponse,
+  StreamEvent,
+  ToolCall,
+  ToolChoice,
+  Usage,
+} from '../../types.js';
+import { emptyUsage } from '../../types.js';
 
 export interface WireUsage {
   prompt_tokens?: number;

@@ -4,10 +4,10 @@ import { SextantError } from '../errors.js';
 import { costOf, estimateMaxCost } from '../model/pricing.js';
 import { countRequestTokens } from '../model/tokens.js';
 import type { ModelRequest, ModelResponse, RequestMetadata, StreamEvent } from '../model/types.js';
-import type { AuditLog } from '../security/audit.js';
-import type { BudgetHold, BudgetLedger } from '../security/budget-ledger.js';
-import type { BudgetWindow } from '../security/keys.js';
-import type { CallContext, Middleware } from './middleware.js';
+import type { AuditLog } from './audit.js';
+import type { BudgetHold, BudgetLedger } from './budget-ledger.js';
+import type { BudgetWindow } from './keys.js';
+import type { CallContext, Middleware } from '../pipeline/middleware.js';
 
 export type BudgetScope = 'run' | 'session' | 'key' | 'tenant';
 export type { BudgetWindow };
