@@ -7,7 +7,8 @@ import { main } from '../src/cli/index.js';
 import { compareWithBaseline, loadAgentModule, loadSuite, parseSuite, passHatK, progressBar, runSuite, type EvalReport } from '../src/eval/index.js';
 import { openStore } from '../src/store/db.js';
 import { sqlTraceRepository } from '../src/store/traces.js';
-import { createMemoryTracer, createStoreTracer, recordingFromSpans } from '../src/trace/index.js';
+import { recordingFromSpans } from '../src/eval/index.js';
+import { createMemoryTracer, createStoreTracer } from '../src/trace/index.js';
 import goodOptions from './fixtures/eval/support-agent.js';
 
 const fixtures = resolve(import.meta.dirname, 'fixtures/eval');

@@ -1,15 +1,8 @@
-import { parseArgs } from 'node:util';
 import { DEFAULTS } from '../../defaults.js';
 import { SextantError } from '../../errors.js';
 import type { TraceRow, TraceStatus } from '../../store/core-tables.js';
 import { openStore } from '../../store/db.js';
 import { sqlTraceRepository, type TraceFilter } from '../../store/traces.js';
-import type { Command } from './command.js';
-
-const USAGE = `Usage: sextant traces [--status running|completed|error|interrupted] [--agent <name>]
-                      [--session <id>] [--min-cost <usd>] [--since <30m|2h|7d|ISO date>] [--limit <n>] [--json]
-
-Lists recent runs and traces, newest first. Reads SEXTANT_DATABASE_URL or ./.sextant/sextant.db.`;
 
 const STATUSES: TraceStatus[] = ['running', 'completed', 'error', 'interrupted'];
 
@@ -88,59 +81,50 @@ export function formatTraceTable(rows: TraceRow[], width: number, now = Date.now
   }
 }
 
-export const tracesCommand: Command = {
-  summary: 'List recent runs (filter by status, agent, session, cost, time)',
-  async run(args) {
-    const { values } = parseArgs({
-      args,
-      options: {
-        status: { type: 'string' },
-        agent: { type: 'string' },
-        session: { type: 'string' },
-        'min-cost': { type: 'string' },
-        since: { type: 'string' },
-        limit: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    const filter: TraceFilter = { limit: DEFAULTS.trace.listLimit };
-    if (values.status !== undefined) {
-      if (!STATUSES.includes(values.status as TraceStatus))
-        throw new SextantError('CONFIG_INVALID', `--status must be one of ${STATUSES.join(', ')}, got "${values.status}"`);
-      filter.status = values.status as TraceStatus;
-    }
-    if (values.agent) filter.agent = values.agent;
-    if (values.session) filter.session = values.session;
-    if (values['min-cost'] !== undefined) {
-      const cost = Number(values['min-cost']);
-      if (!Number.isFinite(cost) || cost < 0)
-        throw new SextantError('CONFIG_INVALID', `--min-cost must be a non-negative number of USD, got "${values['min-cost']}"`);
-      filter.minCostUsd = cost;
-    }
-    if (values.since) filter.since = parseSince(values.since);
-    if (values.limit !== undefined) {
-      const limit = Number(values.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new SextantError('CONFIG_INVALID', `--limit must be a positive integer, got "${values.limit}"`);
-      filter.limit = limit;
-    }
-    const store = await openStore();
-    try {
-      const repository = sqlTraceRepository(store);
-      // Runs whose process died are shown as interrupted, not as running forever.
-      await repository.markStaleInterrupted();
-      const rows = await repository.list(filter);
-      if (values.json) console.log(JSON.stringify(rows, null, 2));
-      else if (rows.length === 0) console.log(`No traces match in ${store.location}.`);
-      // A pipe has no columns: COLUMNS (as shells export it), then a wide default.
-      else console.log(formatTraceTable(rows, process.stdout.columns ?? (Number(process.env.COLUMNS) || 120)));
-      return 0;
-    } finally {
-      await store.close();
-    }
-  },
-};
+export interface TracesCommandOptions {
+  status?: string;
+  agent?: string;
+  session?: string;
+  minCost?: string;
+  since?: string;
+  limit?: string;
+  json?: boolean;
+}
+
+/** `sextant traces`: recent runs and traces, newest first, filtered. */
+export async function tracesCommand(values: TracesCommandOptions): Promise<number> {
+  const filter: TraceFilter = { limit: DEFAULTS.trace.listLimit };
+  if (values.status !== undefined) {
+    if (!STATUSES.includes(values.status as TraceStatus))
+      throw new SextantError('CONFIG_INVALID', `--status must be one of ${STATUSES.join(', ')}, got "${values.status}"`);
+    filter.status = values.status as TraceStatus;
+  }
+  if (values.agent) filter.agent = values.agent;
+  if (values.session) filter.session = values.session;
+  if (values.minCost !== undefined) {
+    const cost = Number(values.minCost);
+    if (!Number.isFinite(cost) || cost < 0)
+      throw new SextantError('CONFIG_INVALID', `--min-cost must be a non-negative number of USD, got "${values.minCost}"`);
+    filter.minCostUsd = cost;
+  }
+  if (values.since) filter.since = parseSince(values.since);
+  if (values.limit !== undefined) {
+    const limit = Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new SextantError('CONFIG_INVALID', `--limit must be a positive integer, got "${values.limit}"`);
+    filter.limit = limit;
+  }
+  const store = await openStore();
+  try {
+    const repository = sqlTraceRepository(store);
+    // Runs whose process died are shown as interrupted, not as running forever.
+    await repository.markStaleInterrupted();
+    const rows = await repository.list(filter);
+    if (values.json) console.log(JSON.stringify(rows, null, 2));
+    else if (rows.length === 0) console.log(`No traces match in ${store.location}.`);
+    // A pipe has no columns: COLUMNS (as shells export it), then a wide default.
+    else console.log(formatTraceTable(rows, process.stdout.columns ?? (Number(process.env.COLUMNS) || 120)));
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

@@ -8,8 +8,8 @@ import type { Model } from '../pipeline/middleware.js';
 import { textOf, type AssistantMessage, type Message, type ModelRequest, type ModelResponse, type StreamEvent } from '../model/types.js';
 import type { StoredSpan, TraceRepository } from '../store/traces.js';
 import type { Tool } from '../tools/define-tool.js';
-import { ATTR, type DecisionChoice, type DecisionTool } from './attributes.js';
-import { createMemoryTracer } from './memory-tracer.js';
+import { ATTR, type DecisionChoice, type DecisionTool } from '../trace/attributes.js';
+import { createMemoryTracer } from '../trace/memory-tracer.js';
 
 /** One model call of a recorded run. */
 export interface RecordedModelCall {
@@ -92,6 +92,12 @@ export interface ReplayOptions {
    * is the divergence. `'agent'` asks the agent's own model (its model string, pipeline or provider).
    */
   model?: Provider | 'agent';
+  /**
+   * Run the agent's tools instead of serving their recorded results, and compare what they
+   * return with the recording: a changed tool implementation (or changed data behind it) shows
+   * as a `tool_result` divergence. Tools then have their side effects: replay against test data.
+   */
+  liveTools?: boolean;
 }
 
 /** The agent's own model as a Provider, for live replays. */
@@ -313,6 +319,16 @@ function replayProvider(recording: Recording, state: ReplayState, live: Provider
   };
 }
 
+/** The value a recorded tool output stood for: the text the model saw is the JSON of a structured output. */
+function recordedValue(output: unknown): unknown {
+  if (typeof output !== 'string') return output;
+  try {
+    return JSON.parse(output) as unknown;
+  } catch {
+    return output;
+  }
+}
+
 /** The agent's tools with their executions served from the recording (matched by call id, else by name and arguments). */
 function replayTools(tools: Tool[], recording: Recording, state: ReplayState): Tool[] {
   const used = new Set<RecordedToolCall>();
@@ -320,6 +336,8 @@ function replayTools(tools: Tool[], recording: Recording, state: ReplayState): T
     ...tool,
     // The recorded output is the text the model saw; the tool's output schema already ran when it was recorded.
     output: undefined,
+    // The tool's passages (for checks and citations) are read from its structured output, which the text stands for.
+    ...(tool.documents ? { documents: (output: unknown) => tool.documents!(recordedValue(output)) } : {}),
     retries: 0,
     errorMode: 'return' as const,
     execute(input: unknown, ctx: { toolCallId: string }) {
@@ -451,7 +469,7 @@ export function compareRecordings(expected: Recording, actual: Recording): Diver
 
 /**
  * Re-executes a recorded run deterministically: model responses and tool results come from the
- * recording, against a possibly changed agent. Reports the first step where the behaviour
+ * recording (tool results from the tools themselves with `liveTools`), against a possibly changed agent. Reports the first step where the behaviour
  * diverges (a request that no longer matches, another tool, other arguments, another answer,
  * another tool result or stop) and what differs. A recorded production run becomes a regression test.
  */
@@ -468,7 +486,7 @@ export async function replayRun(options: ReplayOptions): Promise<ReplayResult> {
     ...options.agent,
     model: replayProvider(recording, state, options.model === 'agent' ? agentModel(options.agent) : options.model),
     modelName: options.agent.modelName ?? (typeof options.agent.model === 'string' ? options.agent.model : undefined),
-    tools: replayTools(options.agent.tools ?? [], recording, state),
+    tools: options.liveTools ? options.agent.tools : replayTools(options.agent.tools ?? [], recording, state),
     tracer,
     checkpoints: undefined,
     sessions: undefined,
