@@ -7,6 +7,7 @@ export {
   sqlTraceRepository,
   startRetention,
   type PruneOptions,
+  type ListedTrace,
   type SpanWrite,
   type StaleOptions,
   type StoredSpan,

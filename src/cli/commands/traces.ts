@@ -1,10 +1,10 @@
 import { DEFAULTS } from '../../defaults.js';
 import { SextantError } from '../../errors.js';
-import type { TraceRow, TraceStatus } from '../../store/core-tables.js';
+import type { TraceStatus } from '../../store/core-tables.js';
 import { openStore } from '../../store/db.js';
-import { sqlTraceRepository, type TraceFilter } from '../../store/traces.js';
+import { sqlTraceRepository, type ListedTrace, type TraceFilter } from '../../store/traces.js';
 
-const STATUSES: TraceStatus[] = ['running', 'completed', 'error', 'interrupted'];
+const STATUSES: TraceStatus[] = ['running', 'completed', 'stopped', 'error', 'interrupted'];
 
 /** `30m`, `2h`, `7d`, `45s` before now, or an ISO date. */
 export function parseSince(text: string, now = Date.now()): number {
@@ -23,13 +23,24 @@ function age(startedAt: number, now: number): string {
   return `${Math.floor(s / 86_400)}d ago`;
 }
 
+/**
+ * How a trace ended, in words: an agent run's stop reason (completed, check_failed, max_steps...),
+ * a gateway request's status and error code, and a session's failed requests among all.
+ */
+export function traceStatusText(t: ListedTrace): string {
+  if (t.status === 'running' || t.status === 'interrupted') return t.status;
+  if (t.run_id !== null) return t.stop_reason ?? t.status;
+  if (t.requests > 1) return t.failed_requests > 0 ? `${t.failed_requests} of ${t.requests} failed` : `${t.requests} completed`;
+  return t.status === 'error' && t.stop_reason ? `error (${t.stop_reason})` : t.status;
+}
+
 interface Column {
   title: string;
   /** Lower drops first when the terminal is narrow. */
   priority: number;
   /** Shrinkable columns are cut to fit before any column is dropped. */
   min: number;
-  value(t: TraceRow, now: number): string;
+  value(t: ListedTrace, now: number): string;
   right?: boolean;
 }
 
@@ -37,8 +48,7 @@ const COLUMNS: Column[] = [
   { title: 'RUN', priority: 10, min: 8, value: (t) => t.run_id ?? t.id },
   { title: 'STARTED', priority: 6, min: 7, value: (t, now) => age(t.started_at, now) },
   { title: 'AGENT', priority: 8, min: 6, value: (t) => t.agent ?? t.name },
-  { title: 'STATUS', priority: 9, min: 11, value: (t) => t.status },
-  { title: 'STOP', priority: 7, min: 8, value: (t) => t.stop_reason ?? '' },
+  { title: 'STATUS', priority: 9, min: 11, value: traceStatusText },
   { title: 'STEPS', priority: 5, min: 5, value: (t) => String(t.steps), right: true },
   { title: 'COST', priority: 7, min: 8, value: (t) => `$${Number(t.cost_usd).toFixed(4)}`, right: true },
   { title: 'TOKENS', priority: 4, min: 6, value: (t) => String(Number(t.input_tokens) + Number(t.output_tokens)), right: true },
@@ -47,7 +57,7 @@ const COLUMNS: Column[] = [
 ];
 
 /** Lays rows out in `width` columns: cuts long cells first, then drops the least useful columns. */
-export function formatTraceTable(rows: TraceRow[], width: number, now = Date.now()): string {
+export function formatTraceTable(rows: ListedTrace[], width: number, now = Date.now()): string {
   let columns = COLUMNS.filter((c) => c.title !== 'TENANT' || rows.some((r) => r.tenant));
   const cells = (cols: Column[]) => rows.map((r) => cols.map((c) => c.value(r, now)));
   for (;;) {
