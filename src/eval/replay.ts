@@ -8,6 +8,7 @@ import type { Model } from '../pipeline/middleware.js';
 import { textOf, type AssistantMessage, type Message, type ModelRequest, type ModelResponse, type StreamEvent } from '../model/types.js';
 import type { StoredSpan, TraceRepository } from '../store/traces.js';
 import type { Tool } from '../tools/define-tool.js';
+import { JUDGE_FORMAT } from '../checks/graders/judge.js';
 import { ATTR, type DecisionChoice, type DecisionTool } from '../trace/attributes.js';
 import { createMemoryTracer } from '../trace/memory-tracer.js';
 
@@ -72,6 +73,8 @@ export interface ReplayResult {
   result: RunResult<unknown>;
   /** The replayed run's spans (in memory), e.g. to explain it. */
   spans: StoredSpan[];
+  /** The replayed run's own error (a throwing tool, check or agent code), not the replay stopping it at a divergence: the cause to fix. */
+  failure?: { code: string; message: string };
 }
 
 export interface ReplayOptions {
@@ -287,10 +290,19 @@ function diverge(state: ReplayState, divergence: Divergence): SextantError {
   return new SextantError('ABORTED', `replay diverged at step ${divergence.step}: ${divergence.detail}`, { context: { ...divergence } });
 }
 
-/** Serves recorded responses while the requests match; or asks the live model. */
-function replayProvider(recording: Recording, state: ReplayState, live: Provider | undefined): Provider {
+/** A check's judge call (groundedness, relevance): the recording holds the agent's decisions, not these. */
+function isJudgeCall(request: ModelRequest): boolean {
+  return request.responseFormat?.type === 'json_schema' && request.responseFormat.name === JUDGE_FORMAT.name;
+}
+
+/**
+ * Serves recorded responses while the requests match; or asks the live model. Checks' judge
+ * calls go to the judge model (the agent's own, as in the recorded run): they are graded again.
+ */
+function replayProvider(recording: Recording, state: ReplayState, live: Provider | undefined, judge: Provider): Provider {
   let index = 0;
   const next = async (request: ModelRequest): Promise<ModelResponse> => {
+    if (isJudgeCall(request)) return judge.generate(request, { signal: state.controller.signal });
     const recorded = recording.modelCalls[index++];
     if (live) return live.generate(request, { signal: state.controller.signal });
     if (!recorded) {
@@ -484,7 +496,7 @@ export async function replayRun(options: ReplayOptions): Promise<ReplayResult> {
   const tracer = createMemoryTracer();
   const agent = defineAgent<unknown>({
     ...options.agent,
-    model: replayProvider(recording, state, options.model === 'agent' ? agentModel(options.agent) : options.model),
+    model: replayProvider(recording, state, options.model === 'agent' ? agentModel(options.agent) : options.model, agentModel(options.agent)),
     modelName: options.agent.modelName ?? (typeof options.agent.model === 'string' ? options.agent.model : undefined),
     tools: options.liveTools ? options.agent.tools : replayTools(options.agent.tools ?? [], recording, state),
     tracer,
@@ -499,5 +511,6 @@ export async function replayRun(options: ReplayOptions): Promise<ReplayResult> {
   // stopped there); otherwise what the agent did reads better than what the tool executor saw.
   const rank = (d: Divergence) => (d === state.divergence ? (d.kind === 'request' ? 0 : 2) : 1);
   const divergence = [behaviour, state.divergence].filter((d): d is Divergence => d !== undefined).sort((a, b) => a.step - b.step || rank(a) - rank(b))[0];
-  return { matched: divergence === undefined, ...(divergence ? { divergence } : {}), recording, result, spans: tracer.spans };
+  const failure = result.error && !state.controller.signal.aborted ? { code: result.error.code, message: result.error.message } : undefined;
+  return { matched: divergence === undefined, ...(divergence ? { divergence } : {}), ...(failure ? { failure } : {}), recording, result, spans: tracer.spans };
 }

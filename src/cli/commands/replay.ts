@@ -30,18 +30,16 @@ export async function replayCommand(runId: string, options: ReplayCommandOptions
       ...(options.live ? { model: 'agent' as const } : {}),
       ...(options.liveTools ? { liveTools: true } : {}),
     });
-    const error = replay.result.error;
+    const { failure } = replay;
     if (options.json) {
       const { matched, divergence, result } = replay;
-      const summary = { matched, divergence, stopReason: result.stopReason, steps: result.steps.length, output: result.output };
-      console.log(JSON.stringify({ ...summary, ...(error ? { error: { code: error.code, message: error.message } } : {}) }, null, 2));
+      console.log(JSON.stringify({ matched, divergence, failure, stopReason: result.stopReason, steps: result.steps.length, output: result.output }, null, 2));
     } else if (replay.matched) {
       console.log(`Replay of ${replay.recording.runId} matches the recording: ${replay.recording.steps} steps, stopped with ${replay.result.stopReason}.`);
     } else {
       const d = replay.divergence!;
       console.log(`Replay of ${replay.recording.runId} diverges at step ${d.step} (${d.kind}): ${d.detail}`);
-      // The replay's own failure (not the divergence it reported by aborting) is the cause to fix.
-      if (error && !d.detail.includes(error.message)) console.log(`  cause: the replayed run failed with [${error.code}] ${error.message}`);
+      if (failure) console.log(`  cause: the replayed run failed with [${failure.code}] ${failure.message}`);
     }
     return replay.matched ? 0 : 3;
   } finally {
