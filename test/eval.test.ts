@@ -7,7 +7,8 @@ import { main } from '../src/cli/index.js';
 import { compareWithBaseline, loadAgentModule, loadSuite, parseSuite, passHatK, progressBar, runSuite, type EvalReport } from '../src/eval/index.js';
 import { openStore } from '../src/store/db.js';
 import { sqlTraceRepository } from '../src/store/traces.js';
-import { createMemoryTracer, createStoreTracer, recordingFromSpans } from '../src/trace/index.js';
+import { recordingFromSpans } from '../src/eval/index.js';
+import { createMemoryTracer, createStoreTracer } from '../src/trace/index.js';
 import goodOptions from './fixtures/eval/support-agent.js';
 
 const fixtures = resolve(import.meta.dirname, 'fixtures/eval');
@@ -182,7 +183,7 @@ describe('sextant eval', () => {
     expect((await cli([suitePath, '--baseline', join(dir, 'missing.json')])).code).toBe(1);
     expect(errors.at(-1)).toMatch(/cannot read eval baseline/);
     expect((await cli([await write('no-agent.yaml', `agent: ./nowhere.ts\ncases:\n  - { name: a, input: hi }\n`)])).code).toBe(1);
-    expect(errors.at(-1)).toMatch(/cannot load agent module/);
+    expect(errors.at(-1)).toMatch(/No agent module at/);
     spy.mockRestore();
     expect(() => parseSuite({ agent: 'a.ts', cases: [{ name: 'a', input: 'hi', replay: 'r.json' }] }, '/s.yaml')).toThrow(/exactly one of `input` or `replay`/);
     expect(() =>

@@ -366,7 +366,7 @@ describe('README shell commands', () => {
       const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string>; bin: Record<string, string> };
       expect(pkg.scripts.prepare).toBe('npm run build'); // npm install builds
       expect(pkg.scripts.start).toBe('node bin/sextant.js serve');
-      expect(readFileSync(join(root, pkg.bin.sextant), 'utf8')).toContain("import { main } from '../dist/cli/index.js'");
+      expect(readFileSync(join(root, pkg.bin.sextant), 'utf8')).toContain("new URL('../dist/cli/index.js', import.meta.url)");
       expect(pkg.scripts.test.split(' && ')).toEqual(['npm run typecheck', 'npm run lint', 'prettier --check .', 'vitest run']);
       readmeCommand('npm install && npm start');
       readmeCommand('npm test');
@@ -416,6 +416,16 @@ describe('README shell commands', () => {
       expect(explained.stdout).toContain('tool crm_lookup');
       expect(explained.stdout).toContain('check citations: pass');
       expect(explained.stdout).toContain('Stopped: completed');
+
+      // The same run replayed against the agent as it is: from the recording, then with the tools run again.
+      for (const command of [
+        'npx sextant replay <run id> --agent examples/support-desk',
+        'npx sextant replay <run id> --agent examples/support-desk --live-tools',
+      ]) {
+        const replayed = await shell([command], { fill: { '<run id>': runId } });
+        expect(replayed.code, replayed.stderr + replayed.stdout).toBe(0);
+        expect(replayed.stdout).toContain('matches the recording');
+      }
     },
     TEST_TIMEOUT_MS,
   );

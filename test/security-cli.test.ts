@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { auditCommand } from '../src/cli/commands/audit.js';
-import { keysCommand } from '../src/cli/commands/keys.js';
+import { main } from '../src/cli/index.js';
+
+const keysCommand = { run: (args: string[]) => main(['keys', ...args]) };
+const auditCommand = { run: (args: string[]) => main(['audit', ...args]) };
 
 describe('sextant keys / sextant audit', () => {
   let dir: string;
@@ -61,10 +63,17 @@ describe('sextant keys / sextant audit', () => {
   });
 
   it('bad input gets a clear error', async () => {
-    await expect(keysCommand.run(['create', '--db', db])).rejects.toThrow('--tenant is required');
-    await expect(keysCommand.run(['create', '--tenant', 'a', '--rpm', 'x', '--db', db])).rejects.toThrow('--rpm must be a positive integer');
-    await expect(keysCommand.run(['create', '--tenant', 'a', '--budget', 'lots', '--db', db])).rejects.toThrow(/Invalid budget/);
-    await expect(auditCommand.run(['verify', '--anchor', 'nope', '--db', db])).rejects.toThrow(/--anchor/);
-    expect(await keysCommand.run(['frobnicate'])).toBe(1);
+    const errors: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void errors.push(a.join(' ')));
+    expect(await keysCommand.run(['create', '--db', db])).toBe(2);
+    expect(errors.at(-1)).toBe("error: required option '--tenant <t>' not specified");
+    expect(await keysCommand.run(['create', '--tenant', 'a', '--rpm', 'x', '--db', db])).toBe(1);
+    expect(errors.at(-1)).toContain('--rpm must be a positive integer');
+    expect(await keysCommand.run(['create', '--tenant', 'a', '--budget', 'lots', '--db', db])).toBe(1);
+    expect(errors.at(-1)).toMatch(/Invalid budget/);
+    expect(await auditCommand.run(['verify', '--anchor', 'nope', '--db', db])).toBe(1);
+    expect(errors.at(-1)).toMatch(/--anchor/);
+    expect(await keysCommand.run(['frobnicate'])).toBe(2);
+    expect(errors.at(-1)).toBe("error: unknown command 'frobnicate'");
   });
 });

@@ -113,7 +113,7 @@ describe('sextant explain', () => {
     const missing = await cli(['explain', 'run-nope']);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain('[NOT_FOUND]');
-    expect((await cli(['explain'])).code).toBe(1);
+    expect((await cli(['explain'])).code).toBe(2);
   });
 
   it('formats an error run with its error as the stop reason', async () => {

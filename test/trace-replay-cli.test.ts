@@ -44,11 +44,13 @@ describe('sextant replay', () => {
   });
 
   it('explains what is wrong with bad input', async () => {
-    expect((await cli(['replay', 'run-cli-1'])).code).toBe(1);
+    const noAgent = await cli(['replay', 'run-cli-1']);
+    expect(noAgent.code).toBe(2);
+    expect(noAgent.err).toBe("error: required option '--agent <module>' not specified");
     const missing = await cli(['replay', 'run-cli-1', '--agent', join(dir, 'nope.ts')]);
-    expect(missing.err).toContain('[CONFIG_INVALID]: Cannot load agent module');
+    expect(missing.err).toContain('[NOT_FOUND]: No agent module at');
     const noExport = await cli(['replay', 'run-cli-1', '--agent', agentModule, '--export', 'other']);
-    expect(noExport.err).toContain('no agent options under export "other"');
+    expect(noExport.err).toContain('must export under export "other" a function');
     const noRun = await cli(['replay', 'no-such-run', '--agent', agentModule]);
     expect(noRun.err).toContain('[NOT_FOUND]');
   });

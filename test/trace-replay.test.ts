@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { defineTool, type AgentOptions } from '../src/agent/index.js';
 import { scriptedModel } from '../src/model/index.js';
 import { openStore, sqlTraceRepository, type SqlStore, type TraceRepository } from '../src/store/index.js';
-import { createStoreTracer, loadRecording, replayRun, type Recording } from '../src/trace/index.js';
+import { loadRecording, replayRun, type Recording } from '../src/eval/index.js';
+import { createStoreTracer } from '../src/trace/index.js';
 import { defineAgent } from '../src/agent/index.js';
 
 const executions: string[] = [];

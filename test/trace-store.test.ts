@@ -43,7 +43,8 @@ describe('store-backed tracer', () => {
       agent: 'support',
       session: 'sess',
       tenant: 'acme',
-      status: 'completed',
+      // It ended on a limit, not with an answer: not `completed`.
+      status: 'stopped',
       stop_reason: 'max_steps',
       steps: 1,
       cost_usd: 0.02,

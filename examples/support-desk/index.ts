@@ -14,7 +14,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { cacheMiddleware, createCache, createHashedEmbedder, type Embedder } from '../../src/cache/index.js';
-import type { AgentSetup } from '../../src/cli/commands/run.js';
+import type { AgentSetup } from '../../src/eval/agent-module.js';
 import { knowledgeBase, retrievalTool } from '../../src/knowledge/index.js';
 import { budgetMiddleware, type BudgetRule } from '../../src/security/budget-middleware.js';
 import { createSqlBudgetLedger } from '../../src/security/budget-ledger-sql.js';

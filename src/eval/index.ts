@@ -1,6 +1,20 @@
 /** Regression suites: load a suite, run it (pass@1, pass^k, cost, latency), compare with a baseline, report. */
 export { loadSuite, parseSuite, type EvalSuite, type EvalCase, type EvalCheckRef, type EvalExpectations } from './suite.js';
-export { loadAgentModule, type AgentModule } from './agent-module.js';
+export { loadAgentModule, type AgentFactory, type AgentModule, type AgentSetup, type LoadAgentModuleOptions } from './agent-module.js';
+export { resolveAgentModule } from './resolve-agent-module.js';
+export {
+  compareRecordings,
+  loadRecording,
+  recordingFromSpans,
+  replayRun,
+  type Divergence,
+  type DivergenceKind,
+  type RecordedModelCall,
+  type RecordedToolCall,
+  type Recording,
+  type ReplayOptions,
+  type ReplayResult,
+} from './replay.js';
 export { runSuite, type RunSuiteOptions, type EvalProgress } from './run-suite.js';
 export { checkExpectations, documentsOfRun, gradeWithChecks, resolveCheck, type Assertion } from './grade.js';
 export { passAt1, passHatK } from './metrics.js';

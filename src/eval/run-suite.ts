@@ -4,7 +4,7 @@ import { DEFAULTS } from '../defaults.js';
 import { SextantError, toSextantError } from '../errors.js';
 import { textOf } from '../model/types.js';
 import type { TraceRepository } from '../store/traces.js';
-import { loadRecording as loadStoredRecording, replayRun, type Recording } from '../trace/replay.js';
+import { loadRecording as loadStoredRecording, replayRun, type Recording } from './replay.js';
 import type { AgentModule } from './agent-module.js';
 import { checkExpectations, gradeWithChecks, resolveCheck, type Assertion } from './grade.js';
 import { mean, passAt1, passHatK, percentile } from './metrics.js';

@@ -4,7 +4,12 @@
  * as doubles (sub-millisecond precision keeps a fast run's spans in order).
  */
 
-export type TraceStatus = 'running' | 'completed' | 'error' | 'interrupted';
+/**
+ * How a trace ended. `stopped`: an agent run that ended on a stop condition other than an answer
+ * (check_failed, max_steps, max_cost, loop_detected...; `stop_reason` says which), so it is not
+ * listed as completed.
+ */
+export type TraceStatus = 'running' | 'completed' | 'stopped' | 'error' | 'interrupted';
 
 /** One trace: an agent run or a gateway request, with what a listing needs without reading spans. */
 export interface TraceRow {

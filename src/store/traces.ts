@@ -17,6 +17,14 @@ export interface StoredSpan extends SpanFields {
   error: { code?: string; message: string } | null;
 }
 
+/** A trace as listed: a gateway session's trace holds many requests, some of which may have failed (refused, upstream errors). */
+export interface ListedTrace extends TraceRow {
+  /** Root spans: the requests of a gateway trace (a session's trace has one per request); 1 for an agent run. */
+  requests: number;
+  /** Of those, the ones that ended in an error. */
+  failed_requests: number;
+}
+
 export interface TraceFilter {
   status?: TraceStatus;
   agent?: string;
@@ -46,7 +54,8 @@ export interface StaleOptions {
 /** Traces and spans, over either SQL engine. Callers never see which one. */
 export interface TraceRepository {
   writeBatch(batch: TraceBatch): Promise<void>;
-  list(filter?: TraceFilter): Promise<TraceRow[]>;
+  /** Newest first, each with its request counts. */
+  list(filter?: TraceFilter): Promise<ListedTrace[]>;
   /** By trace id, by run id, or by a unique prefix of either. */
   get(idOrRunId: string): Promise<{ trace: TraceRow; spans: StoredSpan[] } | undefined>;
   /** Marks running traces whose process is gone (dead pid on this host, or stale heartbeat) interrupted; returns how many. */
@@ -233,10 +242,29 @@ export function sqlTraceRepository(store: SqlStore): TraceRepository {
       if (filter.kind) q = q.where('kind', '=', filter.kind);
       if (filter.minCostUsd !== undefined) q = q.where('cost_usd', '>=', filter.minCostUsd);
       if (filter.since !== undefined) q = q.where('started_at', '>=', filter.since);
-      return q
+      const rows = await q
         .orderBy('started_at', 'desc')
         .limit(filter.limit ?? DEFAULTS.trace.listLimit)
         .execute();
+      if (rows.length === 0) return [];
+      // The trace row holds the last request's status: a session's earlier refusals are counted from its root spans.
+      const counts = await db
+        .selectFrom('spans')
+        .select((eb) => [
+          'trace_id',
+          eb.fn.countAll<number>().as('requests'),
+          eb.fn.sum<number>(eb.case().when('status', '=', 'error').then(1).else(0).end()).as('failed'),
+        ])
+        .where('parent_id', 'is', null)
+        .where(
+          'trace_id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .groupBy('trace_id')
+        .execute();
+      const byTrace = new Map(counts.map((c) => [c.trace_id, c]));
+      return rows.map((r) => ({ ...r, requests: Number(byTrace.get(r.id)?.requests ?? 0), failed_requests: Number(byTrace.get(r.id)?.failed ?? 0) }));
     },
 
     async get(idOrRunId) {

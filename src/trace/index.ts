@@ -9,16 +9,3 @@ export { createStoreTracer, type StoreTracer, type StoreTracerOptions, type Stor
 export { createOtelTracer, createOtlpTracer, type OtelTracerOptions, type OtlpTracerOptions } from './otel.js';
 export { explainTrace, type ExplainOptions } from './explain.js';
 export { createMemoryTracer, type MemoryTracer } from './memory-tracer.js';
-export {
-  compareRecordings,
-  loadRecording,
-  recordingFromSpans,
-  replayRun,
-  type Divergence,
-  type DivergenceKind,
-  type RecordedModelCall,
-  type RecordedToolCall,
-  type Recording,
-  type ReplayOptions,
-  type ReplayResult,
-} from './replay.js';

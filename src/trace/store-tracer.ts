@@ -95,8 +95,10 @@ function str(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
-function traceStatus(status: SpanStatus): TraceStatus {
-  return status === 'ok' ? 'completed' : status;
+/** A run that ended without an exception but on a stop other than `completed` did not complete. */
+function traceStatus(status: SpanStatus, stopReason: string | null): TraceStatus {
+  if (status !== 'ok') return status;
+  return stopReason === null || stopReason === 'completed' ? 'completed' : 'stopped';
 }
 
 class StoreSpan implements SpanHandle {
@@ -402,7 +404,7 @@ class StoreTracerImpl implements StoreTracer {
         this.endedTraces.add(span.traceId);
         ends.push({
           id: span.traceId,
-          status: traceStatus(item.status as SpanStatus),
+          status: traceStatus(item.status as SpanStatus, str(a[ATTR.STOP_REASON])),
           stopReason: str(a[ATTR.STOP_REASON]) ?? (item.status === 'ok' ? 'completed' : (item.error?.code ?? item.status)),
           endedAt: item.endedAt ?? nowMs(),
           steps: optionalNum(a[ATTR.RUN_STEPS]),

@@ -11,7 +11,8 @@ const JudgeVerdict = z.object({
 });
 export type JudgeVerdict = z.infer<typeof JudgeVerdict>;
 
-const JUDGE_FORMAT = { type: 'json_schema', name: 'verdict', schema: z.toJSONSchema(JudgeVerdict), strict: true } as const;
+/** The response format of every judge call: how a replay tells a check's model call from the agent's. */
+export const JUDGE_FORMAT = { type: 'json_schema', name: 'verdict', schema: z.toJSONSchema(JudgeVerdict), strict: true } as const;
 
 export interface JudgeOptions {
   /** The pipeline to call. */

@@ -1,6 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { SextantError } from '../../errors.js';
 import { compareWithBaseline, loadBaseline, type RegressionVerdict } from '../../eval/baseline.js';
 import { loadAgentModule } from '../../eval/agent-module.js';
@@ -10,26 +9,6 @@ import { runSuite } from '../../eval/run-suite.js';
 import { loadSuite } from '../../eval/suite.js';
 import { openStore } from '../../store/db.js';
 import { sqlTraceRepository } from '../../store/traces.js';
-import type { Command } from './command.js';
-
-const USAGE = `Usage: sextant eval <suite.yaml> [options]
-
-Runs every case of the suite against its agent, k times each, and reports pass@1, pass^k
-(all k trials pass), cost and latency. With --baseline, compares with a saved report and
-exits 3 on a regression (for CI).
-
-Options:
-  --agent <module>          Use this agent module instead of the suite's
-  --repeats <k>             Trials per case (default: the suite's, else DEFAULTS.eval.repeats)
-  --concurrency <n>         Trials at once (default: the suite's, else DEFAULTS.eval.concurrency)
-  --baseline <report.json>  Compare with this saved report; exit 3 on a regression
-  --pass-tolerance <x>      Tolerated drop of pass@1 / pass^k (default DEFAULTS.eval.passRateTolerance)
-  --cost-tolerance <x>      Tolerated relative rise of cost per trial (default DEFAULTS.eval.costTolerance)
-  --json <file>             Write the report as JSON (usable as a later --baseline)
-  --junit <file>            Write JUnit XML (one testcase per trial)
-  --no-progress             No progress bar on stderr
-
-Exit codes: 0 no regression, 3 regression against the baseline, 1 bad suite or options.`;
 
 function positiveInt(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -84,56 +63,47 @@ function printReport(report: EvalReport, verdict: RegressionVerdict | undefined)
   }
 }
 
-export const evalCommand: Command = {
-  summary: 'Run a regression suite (pass@1, pass^k, cost, latency); compare with a baseline for CI',
-  async run(args) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        agent: { type: 'string' },
-        repeats: { type: 'string' },
-        concurrency: { type: 'string' },
-        baseline: { type: 'string' },
-        'pass-tolerance': { type: 'string' },
-        'cost-tolerance': { type: 'string' },
-        json: { type: 'string' },
-        junit: { type: 'string' },
-        'no-progress': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+export interface EvalCommandOptions {
+  agent?: string;
+  repeats?: string;
+  concurrency?: string;
+  baseline?: string;
+  passTolerance?: string;
+  costTolerance?: string;
+  json?: string;
+  junit?: string;
+  /** False with --no-progress. */
+  progress: boolean;
+}
+
+/** `sextant eval`: runs a suite and prints its report; exits 3 on a regression against the baseline. */
+export async function evalCommand(suitePath: string, values: EvalCommandOptions): Promise<number> {
+  const suite = await loadSuite(suitePath);
+  if (values.agent) suite.agentPath = resolve(values.agent);
+  const repeats = positiveInt('repeats', values.repeats);
+  const concurrency = positiveInt('concurrency', values.concurrency);
+  const tolerances = { passRate: fraction('pass-tolerance', values.passTolerance), cost: fraction('cost-tolerance', values.costTolerance) };
+  // Read the baseline first: a missing or broken one should fail before paying for the runs.
+  const baseline = values.baseline ? await loadBaseline(values.baseline) : undefined;
+  const module = await loadAgentModule(suite.agentPath);
+  const needsStore = suite.cases.some((c) => c.replay !== undefined && !c.replay.endsWith('.json'));
+  const store = needsStore ? await openStore() : undefined;
+  let report: EvalReport;
+  try {
+    report = await runSuite({
+      suite,
+      module,
+      repeats,
+      concurrency,
+      traces: store ? sqlTraceRepository(store) : undefined,
+      onProgress: values.progress ? progressBar() : undefined,
     });
-    if (values.help || positionals.length !== 1) {
-      console.log(USAGE);
-      return values.help ? 0 : 1;
-    }
-    const suite = await loadSuite(positionals[0]);
-    if (values.agent) suite.agentPath = resolve(values.agent);
-    const repeats = positiveInt('repeats', values.repeats);
-    const concurrency = positiveInt('concurrency', values.concurrency);
-    const tolerances = { passRate: fraction('pass-tolerance', values['pass-tolerance']), cost: fraction('cost-tolerance', values['cost-tolerance']) };
-    // Read the baseline first: a missing or broken one should fail before paying for the runs.
-    const baseline = values.baseline ? await loadBaseline(values.baseline) : undefined;
-    const module = await loadAgentModule(suite.agentPath);
-    const needsStore = suite.cases.some((c) => c.replay !== undefined && !c.replay.endsWith('.json'));
-    const store = needsStore ? await openStore() : undefined;
-    let report: EvalReport;
-    try {
-      report = await runSuite({
-        suite,
-        module,
-        repeats,
-        concurrency,
-        traces: store ? sqlTraceRepository(store) : undefined,
-        onProgress: values['no-progress'] ? undefined : progressBar(),
-      });
-    } finally {
-      await store?.close();
-    }
-    const verdict = baseline ? compareWithBaseline(report, baseline, tolerances) : undefined;
-    if (values.json) await write(values.json, `${JSON.stringify({ ...report, ...(verdict ? { regression: verdict } : {}) }, null, 2)}\n`);
-    if (values.junit) await write(values.junit, toJUnitXml(report));
-    printReport(report, verdict);
-    return verdict?.regressed ? 3 : 0;
-  },
-};
+  } finally {
+    await store?.close();
+  }
+  const verdict = baseline ? compareWithBaseline(report, baseline, tolerances) : undefined;
+  if (values.json) await write(values.json, `${JSON.stringify({ ...report, ...(verdict ? { regression: verdict } : {}) }, null, 2)}\n`);
+  if (values.junit) await write(values.junit, toJUnitXml(report));
+  printReport(report, verdict);
+  return verdict?.regressed ? 3 : 0;
+}

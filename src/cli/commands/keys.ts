@@ -1,19 +1,7 @@
-import { parseArgs } from 'node:util';
 import { SextantError } from '../../errors.js';
 import { createAuditLog } from '../../security/audit.js';
-import { createKeyStore, parseBudget, type KeyLimits } from '../../security/keys.js';
+import { createKeyStore, parseBudget, type KeyLimits, type KeyStore } from '../../security/keys.js';
 import { openStore } from '../../store/db.js';
-import type { Command } from './command.js';
-
-const USAGE = `Usage:
-  sextant keys create --tenant <t> [--name <n>] [--scopes models:gpt-4o*,routes:chat ...]
-                      [--budget 10/day ...] [--rpm 60] [--tpm 100000] [--db <url>]
-  sextant keys list [--tenant <t>] [--all] [--json] [--db <url>]
-  sextant keys revoke <key id> [--db <url>]
-
-The plain key is printed once, at creation; only its SHA-256 is stored.
-Scopes: admin | models:<pattern>[,<pattern>] | routes:<name>[,<name>]. Budgets: <usd>[/total|/day|/month].
-Reads SEXTANT_DATABASE_URL or ./.sextant/sextant.db unless --db is given.`;
 
 function positiveInt(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -22,76 +10,76 @@ function positiveInt(name: string, value: string | undefined): number | undefine
   return n;
 }
 
-export const keysCommand: Command = {
-  summary: 'Create, list and revoke virtual API keys (hashed, scoped, per tenant)',
-  async run(args) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        tenant: { type: 'string' },
-        name: { type: 'string' },
-        scopes: { type: 'string', multiple: true },
-        budget: { type: 'string', multiple: true },
-        rpm: { type: 'string' },
-        tpm: { type: 'string' },
-        all: { type: 'boolean' },
-        json: { type: 'boolean' },
-        db: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    const [action, id] = positionals;
-    if (values.help || !action || !['create', 'list', 'revoke'].includes(action)) {
-      console.log(USAGE);
-      return values.help ? 0 : 1;
+/** Opens the store (`--db`, else the default), runs `use` on its key store, and closes the store. */
+async function withKeys(db: string | undefined, use: (keys: KeyStore) => Promise<number>): Promise<number> {
+  const store = await openStore({ url: db });
+  try {
+    return await use(createKeyStore({ store, audit: createAuditLog({ store }) }));
+  } finally {
+    await store.close();
+  }
+}
+
+export interface CreateKeyOptions {
+  tenant: string;
+  name?: string;
+  scopes?: string[];
+  budget?: string[];
+  rpm?: string;
+  tpm?: string;
+  json?: boolean;
+  db?: string;
+}
+
+/** `sextant keys create`: prints the plain key once. */
+export async function createKeyCommand(options: CreateKeyOptions): Promise<number> {
+  const limits: KeyLimits = {};
+  if (options.budget?.length) limits.budgets = options.budget.map(parseBudget);
+  const rpm = positiveInt('rpm', options.rpm);
+  const tpm = positiveInt('tpm', options.tpm);
+  if (rpm) limits.rpm = rpm;
+  if (tpm) limits.tpm = tpm;
+  const scopes = options.scopes?.flatMap((s) => s.split(/\s+/)).filter(Boolean);
+  return withKeys(options.db, async (keys) => {
+    const { key, record } = await keys.create({ tenant: options.tenant, name: options.name, scopes, limits, actor: 'cli' });
+    if (options.json) console.log(JSON.stringify({ key, ...record }));
+    else {
+      console.log(`Created key ${record.keyId} for tenant ${record.tenant} (scopes: ${record.scopes.join(' ')})`);
+      console.log(`\n  ${key}\n\nStore it now: it is not shown again and cannot be recovered.`);
     }
-    const store = await openStore({ url: values.db });
-    try {
-      const keys = createKeyStore({ store, audit: createAuditLog({ store }) });
-      if (action === 'create') {
-        if (!values.tenant) throw new SextantError('CONFIG_INVALID', '--tenant is required');
-        const limits: KeyLimits = {};
-        if (values.budget?.length) limits.budgets = values.budget.map(parseBudget);
-        const rpm = positiveInt('rpm', values.rpm);
-        const tpm = positiveInt('tpm', values.tpm);
-        if (rpm) limits.rpm = rpm;
-        if (tpm) limits.tpm = tpm;
-        const scopes = values.scopes?.flatMap((s) => s.split(/\s+/)).filter(Boolean);
-        const { key, record } = await keys.create({ tenant: values.tenant, name: values.name, scopes, limits, actor: 'cli' });
-        if (values.json) console.log(JSON.stringify({ key, ...record }));
-        else {
-          console.log(`Created key ${record.keyId} for tenant ${record.tenant} (scopes: ${record.scopes.join(' ')})`);
-          console.log(`\n  ${key}\n\nStore it now: it is not shown again and cannot be recovered.`);
-        }
-        return 0;
-      }
-      if (action === 'list') {
-        const list = await keys.list({ tenant: values.tenant, includeRevoked: values.all });
-        if (values.json) {
-          console.log(JSON.stringify(list));
-          return 0;
-        }
-        if (list.length === 0) console.log('No keys.');
-        for (const k of list) {
-          const limits = [
-            ...(k.limits.budgets ?? []).map((b) => `$${b.limitUsd}/${b.window}`),
-            k.limits.rpm && `${k.limits.rpm} rpm`,
-            k.limits.tpm && `${k.limits.tpm} tpm`,
-          ]
-            .filter(Boolean)
-            .join(', ');
-          const state = k.revokedAt ? 'revoked' : k.lastUsedAt ? `used ${new Date(k.lastUsedAt).toISOString()}` : 'never used';
-          console.log(`${k.keyId}  ${k.tenant.padEnd(12)} ${(k.name ?? '').padEnd(12)} ${k.scopes.join(' ')}  ${limits || 'no limits'}  ${state}`);
-        }
-        return 0;
-      }
-      if (!id) throw new SextantError('CONFIG_INVALID', 'keys revoke needs a key id (see `sextant keys list`)');
-      const record = await keys.revoke({ keyId: id, actor: 'cli' });
-      console.log(`Revoked key ${record.keyId} (tenant ${record.tenant}).`);
+    return 0;
+  });
+}
+
+/** `sextant keys list`: the keys' records, never the keys. */
+export async function listKeysCommand(options: { tenant?: string; all?: boolean; json?: boolean; db?: string }): Promise<number> {
+  return withKeys(options.db, async (keys) => {
+    const list = await keys.list({ tenant: options.tenant, includeRevoked: options.all });
+    if (options.json) {
+      console.log(JSON.stringify(list));
       return 0;
-    } finally {
-      await store.close();
     }
-  },
-};
+    if (list.length === 0) console.log('No keys.');
+    for (const k of list) {
+      const limits = [
+        ...(k.limits.budgets ?? []).map((b) => `$${b.limitUsd}/${b.window}`),
+        k.limits.rpm && `${k.limits.rpm} rpm`,
+        k.limits.tpm && `${k.limits.tpm} tpm`,
+      ]
+        .filter(Boolean)
+        .join(', ');
+      const state = k.revokedAt ? 'revoked' : k.lastUsedAt ? `used ${new Date(k.lastUsedAt).toISOString()}` : 'never used';
+      console.log(`${k.keyId}  ${k.tenant.padEnd(12)} ${(k.name ?? '').padEnd(12)} ${k.scopes.join(' ')}  ${limits || 'no limits'}  ${state}`);
+    }
+    return 0;
+  });
+}
+
+/** `sextant keys revoke <key id>`. */
+export async function revokeKeyCommand(keyId: string, options: { db?: string }): Promise<number> {
+  return withKeys(options.db, async (keys) => {
+    const record = await keys.revoke({ keyId, actor: 'cli' });
+    console.log(`Revoked key ${record.keyId} (tenant ${record.tenant}).`);
+    return 0;
+  });
+}

@@ -1,16 +1,6 @@
-import { parseArgs } from 'node:util';
 import { SextantError } from '../../errors.js';
 import { configFromEnv, createGateway, type GatewayConfig, loadGatewayConfig } from '../../gateway/index.js';
 import { openStore } from '../../store/index.js';
-import type { Command } from './command.js';
-
-const HELP = `Usage: sextant serve [--config sextant.yaml] [--port 8787] [--host 127.0.0.1]
-
-Starts the OpenAI-compatible gateway and the dashboard. Point any OpenAI client at the printed
-base URL. Without --config (or SEXTANT_CONFIG) it serves the providers whose keys are in the
-environment (OPENAI_API_KEY, OPENAI_BASE_URL, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL) plus the
-\`scripted\` demo model. Data (traces, keys, budgets, cache) goes to SEXTANT_DATABASE_URL, or
-the config's store.url, or ./.sextant/sextant.db.`;
 
 function portOf(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -47,78 +37,69 @@ export function describeTraces(config: GatewayConfig): string {
   return `on (kept ${kept}); PII redaction ${pii}`;
 }
 
-export const serveCommand: Command = {
-  summary: 'Start the OpenAI-compatible gateway and the dashboard',
-  async run(args) {
-    const { values } = parseArgs({
-      args,
-      options: {
-        config: { type: 'string', short: 'c' },
-        port: { type: 'string', short: 'p' },
-        host: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
-    const configPath = values.config ?? process.env.SEXTANT_CONFIG;
-    const config = configPath ? loadGatewayConfig(configPath) : configFromEnv();
-    const realProviders = Object.entries(config.providers).filter(([name, p]) => p.type !== 'scripted' && name !== 'scripted');
-    const store = await openStore({ url: config.store.url });
-    const gateway = await createGateway({ config, store });
-    let server;
-    try {
-      server = await gateway.listen({ port: portOf(values.port), host: values.host });
-    } catch (error) {
-      await gateway.close();
-      await store.close();
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE') throw new SextantError('CONFIG_INVALID', `Port ${values.port ?? config.server.port} is in use: pick another with --port`);
-      throw error;
-    }
+export interface ServeCommandOptions {
+  config?: string;
+  port?: string;
+  host?: string;
+}
 
-    const lines = [
-      `sextant gateway listening on ${server.url}`,
-      `  OpenAI base URL   ${server.url}/v1`,
-      `  dashboard         ${server.url}/dashboard/`,
-      `  health            ${server.url}/health`,
-      `  data              ${store.location} (${store.engine})`,
-      `  config            ${configPath ?? 'none: providers from the environment'}`,
-      `  keys              ${config.auth.required ? 'required (Authorization: Bearer sk-sx-...; create one with `sextant keys create`)' : 'optional (a virtual key attributes calls to its tenant and budgets)'}`,
-      `  traces            ${describeTraces(config)}`,
-      `  cache             ${config.cache.enabled ? `on (${config.cache.semantic ? 'exact + semantic' : 'exact'}; x-sextant-cache: bypass skips it)` : 'off'}`,
-      '  models',
-      ...describeModels(config).map((line) => `    ${line}`),
-    ];
-    if (realProviders.length === 0) {
-      lines.push(
-        '',
-        '  No provider key found (OPENAI_API_KEY, ANTHROPIC_API_KEY) and no --config: only the scripted demo model is served.',
-        '  Its answers are canned, not from an LLM. Set a key or pass --config sextant.yaml to serve real models.',
-      );
-    }
-    console.log(lines.join('\n'));
+/** `sextant serve`: starts the gateway and the dashboard, prints where they listen, and drains on SIGINT/SIGTERM. */
+export async function serveCommand(values: ServeCommandOptions): Promise<number> {
+  const configPath = values.config ?? process.env.SEXTANT_CONFIG;
+  const config = configPath ? loadGatewayConfig(configPath) : configFromEnv();
+  const realProviders = Object.entries(config.providers).filter(([name, p]) => p.type !== 'scripted' && name !== 'scripted');
+  const store = await openStore({ url: config.store.url });
+  const gateway = await createGateway({ config, store });
+  let server;
+  try {
+    server = await gateway.listen({ port: portOf(values.port), host: values.host });
+  } catch (error) {
+    await gateway.close();
+    await store.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new SextantError('CONFIG_INVALID', `Port ${values.port ?? config.server.port} is in use: pick another with --port`);
+    throw error;
+  }
 
-    await new Promise<void>((resolve) => {
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) {
-          console.error(`sextant gateway: ${signal} again, exiting without waiting`);
-          process.exit(1);
-        }
-        stopping = true;
-        console.error(`sextant gateway: ${signal}, draining ${server.inFlight()} in-flight request(s) (up to ${config.server.shutdownDrainMs} ms)...`);
-        void gateway
-          .close()
-          .then(() => store.close())
-          .then(resolve);
-      };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
-    });
-    console.error('sextant gateway: stopped');
-    return 0;
-  },
-};
+  const lines = [
+    `sextant gateway listening on ${server.url}`,
+    `  OpenAI base URL   ${server.url}/v1`,
+    `  dashboard         ${server.url}/dashboard/`,
+    `  health            ${server.url}/health`,
+    `  data              ${store.location} (${store.engine})`,
+    `  config            ${configPath ?? 'none: providers from the environment'}`,
+    `  keys              ${config.auth.required ? 'required (Authorization: Bearer sk-sx-...; create one with `sextant keys create`)' : 'optional (a virtual key attributes calls to its tenant and budgets)'}`,
+    `  traces            ${describeTraces(config)}`,
+    `  cache             ${config.cache.enabled ? `on (${config.cache.semantic ? 'exact + semantic' : 'exact'}; x-sextant-cache: bypass skips it)` : 'off'}`,
+    '  models',
+    ...describeModels(config).map((line) => `    ${line}`),
+  ];
+  if (realProviders.length === 0) {
+    lines.push(
+      '',
+      '  No provider key found (OPENAI_API_KEY, ANTHROPIC_API_KEY) and no --config: only the scripted demo model is served.',
+      '  Its answers are canned, not from an LLM. Set a key or pass --config sextant.yaml to serve real models.',
+    );
+  }
+  console.log(lines.join('\n'));
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        console.error(`sextant gateway: ${signal} again, exiting without waiting`);
+        process.exit(1);
+      }
+      stopping = true;
+      console.error(`sextant gateway: ${signal}, draining ${server.inFlight()} in-flight request(s) (up to ${config.server.shutdownDrainMs} ms)...`);
+      void gateway
+        .close()
+        .then(() => store.close())
+        .then(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  console.error('sextant gateway: stopped');
+  return 0;
+}

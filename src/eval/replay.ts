@@ -8,8 +8,9 @@ import type { Model } from '../model/model.js';
 import { textOf, type AssistantMessage, type Message, type ModelRequest, type ModelResponse, type StreamEvent } from '../model/types.js';
 import type { StoredSpan, TraceRepository } from '../store/traces.js';
 import type { Tool } from '../tools/define-tool.js';
-import { ATTR, type DecisionChoice, type DecisionTool } from './attributes.js';
-import { createMemoryTracer } from './memory-tracer.js';
+import { JUDGE_FORMAT } from '../checks/graders/judge.js';
+import { ATTR, type DecisionChoice, type DecisionTool } from '../trace/attributes.js';
+import { createMemoryTracer } from '../trace/memory-tracer.js';
 
 /** One model call of a recorded run. */
 export interface RecordedModelCall {
@@ -72,6 +73,8 @@ export interface ReplayResult {
   result: RunResult<unknown>;
   /** The replayed run's spans (in memory), e.g. to explain it. */
   spans: StoredSpan[];
+  /** The replayed run's own error (a throwing tool, check or agent code), not the replay stopping it at a divergence: the cause to fix. */
+  failure?: { code: string; message: string };
 }
 
 export interface ReplayOptions {
@@ -92,6 +95,12 @@ export interface ReplayOptions {
    * is the divergence. `'agent'` asks the agent's own model (its model string, pipeline or provider).
    */
   model?: Provider | 'agent';
+  /**
+   * Run the agent's tools instead of serving their recorded results, and compare what they
+   * return with the recording: a changed tool implementation (or changed data behind it) shows
+   * as a `tool_result` divergence. Tools then have their side effects: replay against test data.
+   */
+  liveTools?: boolean;
 }
 
 /** The agent's own model as a Provider, for live replays. */
@@ -281,10 +290,19 @@ function diverge(state: ReplayState, divergence: Divergence): SextantError {
   return new SextantError('ABORTED', `replay diverged at step ${divergence.step}: ${divergence.detail}`, { context: { ...divergence } });
 }
 
-/** Serves recorded responses while the requests match; or asks the live model. */
-function replayProvider(recording: Recording, state: ReplayState, live: Provider | undefined): Provider {
+/** A check's judge call (groundedness, relevance): the recording holds the agent's decisions, not these. */
+function isJudgeCall(request: ModelRequest): boolean {
+  return request.responseFormat?.type === 'json_schema' && request.responseFormat.name === JUDGE_FORMAT.name;
+}
+
+/**
+ * Serves recorded responses while the requests match; or asks the live model. Checks' judge
+ * calls go to the judge model (the agent's own, as in the recorded run): they are graded again.
+ */
+function replayProvider(recording: Recording, state: ReplayState, live: Provider | undefined, judge: Provider): Provider {
   let index = 0;
   const next = async (request: ModelRequest): Promise<ModelResponse> => {
+    if (isJudgeCall(request)) return judge.generate(request, { signal: state.controller.signal });
     const recorded = recording.modelCalls[index++];
     if (live) return live.generate(request, { signal: state.controller.signal });
     if (!recorded) {
@@ -313,6 +331,16 @@ function replayProvider(recording: Recording, state: ReplayState, live: Provider
   };
 }
 
+/** The value a recorded tool output stood for: the text the model saw is the JSON of a structured output. */
+function recordedValue(output: unknown): unknown {
+  if (typeof output !== 'string') return output;
+  try {
+    return JSON.parse(output) as unknown;
+  } catch {
+    return output;
+  }
+}
+
 /** The agent's tools with their executions served from the recording (matched by call id, else by name and arguments). */
 function replayTools(tools: Tool[], recording: Recording, state: ReplayState): Tool[] {
   const used = new Set<RecordedToolCall>();
@@ -320,6 +348,8 @@ function replayTools(tools: Tool[], recording: Recording, state: ReplayState): T
     ...tool,
     // The recorded output is the text the model saw; the tool's output schema already ran when it was recorded.
     output: undefined,
+    // The tool's passages (for checks and citations) are read from its structured output, which the text stands for.
+    ...(tool.documents ? { documents: (output: unknown) => tool.documents!(recordedValue(output)) } : {}),
     retries: 0,
     errorMode: 'return' as const,
     execute(input: unknown, ctx: { toolCallId: string }) {
@@ -451,7 +481,7 @@ export function compareRecordings(expected: Recording, actual: Recording): Diver
 
 /**
  * Re-executes a recorded run deterministically: model responses and tool results come from the
- * recording, against a possibly changed agent. Reports the first step where the behaviour
+ * recording (tool results from the tools themselves with `liveTools`), against a possibly changed agent. Reports the first step where the behaviour
  * diverges (a request that no longer matches, another tool, other arguments, another answer,
  * another tool result or stop) and what differs. A recorded production run becomes a regression test.
  */
@@ -466,9 +496,9 @@ export async function replayRun(options: ReplayOptions): Promise<ReplayResult> {
   const tracer = createMemoryTracer();
   const agent = defineAgent<unknown>({
     ...options.agent,
-    model: replayProvider(recording, state, options.model === 'agent' ? agentModel(options.agent) : options.model),
+    model: replayProvider(recording, state, options.model === 'agent' ? agentModel(options.agent) : options.model, agentModel(options.agent)),
     modelName: options.agent.modelName ?? (typeof options.agent.model === 'string' ? options.agent.model : undefined),
-    tools: replayTools(options.agent.tools ?? [], recording, state),
+    tools: options.liveTools ? options.agent.tools : replayTools(options.agent.tools ?? [], recording, state),
     tracer,
     checkpoints: undefined,
     sessions: undefined,
@@ -481,5 +511,6 @@ export async function replayRun(options: ReplayOptions): Promise<ReplayResult> {
   // stopped there); otherwise what the agent did reads better than what the tool executor saw.
   const rank = (d: Divergence) => (d === state.divergence ? (d.kind === 'request' ? 0 : 2) : 1);
   const divergence = [behaviour, state.divergence].filter((d): d is Divergence => d !== undefined).sort((a, b) => a.step - b.step || rank(a) - rank(b))[0];
-  return { matched: divergence === undefined, ...(divergence ? { divergence } : {}), recording, result, spans: tracer.spans };
+  const failure = result.error && !state.controller.signal.aborted ? { code: result.error.code, message: result.error.message } : undefined;
+  return { matched: divergence === undefined, ...(divergence ? { divergence } : {}), ...(failure ? { failure } : {}), recording, result, spans: tracer.spans };
 }

@@ -1,6 +1,0 @@
-export interface Command {
-  /** One line for `sextant --help`. */
-  summary: string;
-  /** Runs with the arguments after the command name; returns the exit code. */
-  run(args: string[]): Promise<number>;
-}
