@@ -1,5 +1,6 @@
 import type { Message } from '../model/types.js';
-import type { CheckpointRecord, CheckpointStore } from '../store/checkpoints.js';
+import { checkpointLog, type CheckpointLogRecord } from '../store/checkpoint-log.js';
+import type { CheckpointStore } from '../store/checkpoints.js';
 import type { SessionStore } from '../store/sessions.js';
 
 /**
@@ -7,19 +8,19 @@ import type { SessionStore } from '../store/sessions.js';
  * objects, so a saved state behaves exactly as one read back from SQLite would.
  */
 export function memoryCheckpointStore(): CheckpointStore {
-  const records = new Map<string, string>();
-  return {
-    async save(record: CheckpointRecord) {
-      records.set(record.runId, JSON.stringify(record));
+  const logs = new Map<string, CheckpointLogRecord[]>();
+  return checkpointLog({
+    write(record) {
+      if (record.seq === 0) logs.set(record.runId, [record]);
+      else logs.get(record.runId)?.push(record);
     },
-    async load(runId: string) {
-      const json = records.get(runId);
-      return json === undefined ? undefined : (JSON.parse(json) as CheckpointRecord);
+    async read(runId) {
+      return [...(logs.get(runId) ?? [])];
     },
-    async delete(runId: string) {
-      records.delete(runId);
+    async delete(runId) {
+      logs.delete(runId);
     },
-  };
+  });
 }
 
 export function memorySessionStore(): SessionStore {

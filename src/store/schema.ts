@@ -22,6 +22,17 @@ export interface DatabaseSchema {
   // knowledge bases (004-knowledge)
   knowledge_documents: KnowledgeDocumentRow;
   knowledge_chunks: KnowledgeChunkRow;
+  // checkpoint step records (005-checkpoint-records)
+  checkpoint_records: CheckpointRecordRow;
+}
+
+/** One record of a run's checkpoint: seq 0 is the state as JSON, each later seq a delta on it (store/checkpoint-delta.ts). */
+export interface CheckpointRecordRow {
+  run_id: string;
+  seq: number;
+  step: number;
+  body: string;
+  updated_at: number;
 }
 
 /** A virtual API key: only the SHA-256 of the key is kept. `scopes` and `limits` are JSON. */

@@ -3,6 +3,7 @@ import { coreMigration } from './001-core.js';
 import { cacheMigration } from './002-cache.js';
 import { securityMigration } from './003-security.js';
 import { knowledgeMigration } from './004-knowledge.js';
+import { checkpointRecordsMigration } from './005-checkpoint-records.js';
 
 /**
  * Every schema change, versioned by name (applied in name order, never edited once released).
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '002-cache': cacheMigration,
   '003-security': securityMigration,
   '004-knowledge': knowledgeMigration,
+  '005-checkpoint-records': checkpointRecordsMigration,
 };
