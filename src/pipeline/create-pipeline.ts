@@ -24,7 +24,7 @@
  * Slots for middleware from other folders (redact, rate limit, budget, cache, tracing) take
  * Middleware values: pipeline/ must not import cache/ or security/.
  */
-import { priceOf, type PriceTable } from '../model/pricing.js';
+import type { PriceTable } from '../model/pricing.js';
 import { circuitBreaker, createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { fallback, type FallbackOptions } from './fallback.js';
 import { compose, type Middleware, type Model, type Terminal } from './middleware.js';
@@ -56,7 +56,7 @@ export interface PipelineOptions {
   fallback?: Omit<FallbackOptions, 'breaker'> | false;
   /** A breaker shared with other pipelines (or the gateway's admin view), or options for a new one; `false` turns it off. */
   breaker?: CircuitBreaker | CircuitBreakerOptions | false;
-  /** Prices that take precedence over the bundled table. */
+  /** Prices that take precedence over the bundled table: responses are costed, budgets reserved and `priceOf` answered at them. */
   prices?: PriceTable;
 }
 
@@ -86,8 +86,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     options.retry !== false && retry(options.retry),
     timeouts && attemptTimeout({ ms: timeouts.attemptMs, streamFirstEventMs: timeouts.streamFirstEventMs, streamIdleMs: timeouts.streamIdleMs }),
     breaker && circuitBreaker({ breaker }),
-    usageCost({ prices: options.prices }),
+    usageCost(),
   ].filter((m): m is Middleware => Boolean(m));
-  const prices = options.prices;
-  return { ...compose(middlewares, options.terminal), breaker, order: middlewares.map((m) => m.name), priceOf: (model) => priceOf(model, prices) };
+  return { ...compose(middlewares, options.terminal, { prices: options.prices }), breaker, order: middlewares.map((m) => m.name) };
 }

@@ -45,9 +45,11 @@ describe('usageCost', () => {
     expect(response.cost).toEqual({ inputUsd: 0, outputUsd: 0, totalUsd: 0, unpriced: true });
   });
 
-  it('takes prices given as an option before the bundled table', async () => {
+  it("takes the pipeline's prices before the bundled table", async () => {
     const usage = { inputTokens: 1_000_000, outputTokens: 0, totalTokens: 1_000_000 };
-    const response = await compose([usageCost({ prices: { 'llama3.1:8b': { input: 0.05, output: 0.1 } } })], scriptedTerminal([{ text: '', usage }])).generate({
+    const response = await compose([usageCost()], scriptedTerminal([{ text: '', usage }]), {
+      prices: { 'llama3.1:8b': { input: 0.05, output: 0.1 } },
+    }).generate({
       ...request,
       model: 'ollama:llama3.1:8b',
     });
