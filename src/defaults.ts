@@ -114,6 +114,8 @@ export const DEFAULTS = {
     unknownModelContextWindow: 8_192,
     /** Characters of text whose token counts are memoized per encoding (~2 bytes each): a few hundred conversations' resent history. */
     tokenCountMemoChars: 4_000_000,
+    /** Longest one slice of loading the tokenizer holds the event loop (a load is a few hundred ms of CPU in all): requests in flight wait at most about this for it. */
+    tokenizerLoadSliceMs: 4,
   },
   agent: {
     /** A tool-using agent rarely needs more than a dozen steps; 25 leaves room for paging and retries yet stops a runaway early. */

@@ -4,6 +4,7 @@ import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
 import type { Provider } from '../model/provider.js';
 import { priceOf } from '../model/pricing.js';
+import { preloadTokenizer } from '../model/tokens.js';
 import { createProviderRouter } from '../model/router.js';
 import { emptyUsage, type Message, type ModelRequest, type RequestMetadata } from '../model/types.js';
 import { createPipeline } from '../pipeline/create-pipeline.js';
@@ -127,6 +128,7 @@ export function defineAgent<Output = string>(options: AgentOptions<Output>): Age
   const { model, modelName } = resolveModel(options.model, options.modelName, () =>
     createPipeline({ terminal: createProviderRouter({ providers: options.providers }) }),
   );
+  void preloadTokenizer(modelName).catch(() => {});
   const d = DEFAULTS.agent;
   const core: AgentCore<Output> = {
     name: options.name ?? 'agent',

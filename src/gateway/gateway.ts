@@ -5,6 +5,7 @@ import { DEFAULTS } from '../defaults.js';
 import type { Env } from '../model/presets.js';
 import type { Provider } from '../model/provider.js';
 import { createProviderRouter } from '../model/router.js';
+import { preloadTokenizer } from '../model/tokens.js';
 import { budgetMiddleware, keyBudgets } from '../pipeline/budget.js';
 import { createPipeline, type Pipeline } from '../pipeline/create-pipeline.js';
 import { rateLimitMiddleware, keyRateLimits } from '../pipeline/rate-limit.js';
@@ -110,6 +111,8 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
         })
       : undefined;
 
+  // Budgets and rate limits count tokens on the first requests: load the tokenizer now, in the background.
+  void preloadTokenizer().catch(() => {});
   const router = createProviderRouter({ providers: buildProviders(config, options.providers), env: options.env });
   const timeouts = targetTimeouts(config);
   const pipeline = createPipeline({

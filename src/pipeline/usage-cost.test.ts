@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { countTokens } from '../model/tokens.js';
+import { countTokens, preloadTokenizer } from '../model/tokens.js';
 import type { ModelResponse, StreamEvent } from '../model/types.js';
 import { drain, scriptedTerminal, upstream } from '../../test/support/pipeline-terminal.js';
 import { compose } from './middleware.js';
 import { usageCost } from './usage-cost.js';
+
+// Exact token counts: the tokenizer loaded before the first count (until then counts are upper bounds).
+await preloadTokenizer();
 
 const request = { model: 'openai:gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Say hello to the whole team please' }] };
 const finishOf = (events: StreamEvent[]) => (events.at(-1) as { type: 'finish'; response: ModelResponse }).response;
