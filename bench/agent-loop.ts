@@ -96,7 +96,7 @@ function ensureBuilt(): void {
   if (built.status !== 0) throw new Error('the build failed');
 }
 ensureBuilt();
-const { defineAgent, defineTool, memoryCheckpointStore, memorySessionStore, openStore, scriptedModel, sqlCheckpointStore } = (await import(
+const { defineAgent, defineTool, memoryCheckpointStore, memorySessionStore, openStore, preloadTokenizer, scriptedModel, sqlCheckpointStore } = (await import(
   pathToFileURL(join(ROOT, 'dist/index.js')).href
 )) as typeof import('../src/index.js');
 
@@ -273,6 +273,8 @@ if (want('step') || want('checkpoint') || want('ai-sdk')) {
 // ---------------------------------------------------------------------------------------------
 
 if (want('summary')) {
+  // Exact token counts, as a process has once its tokenizer has loaded (until then counts are upper bounds).
+  await preloadTokenizer();
   const isSummaryPrompt = (request: ModelRequest) => {
     const first = request.messages[0];
     return first?.role === 'system' && typeof first.content === 'string' && first.content.startsWith('Summarize');

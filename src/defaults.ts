@@ -122,6 +122,8 @@ export const DEFAULTS = {
     unknownModelContextWindow: 8_192,
     /** Characters of text whose token counts are memoized per encoding (~2 bytes each): a few hundred conversations' resent history. */
     tokenCountMemoChars: 4_000_000,
+    /** Longest one slice of loading the tokenizer holds the event loop (a load is a few hundred ms of CPU in all): requests in flight wait at most about this for it. */
+    tokenizerLoadSliceMs: 4,
   },
   agent: {
     /** A tool-using agent rarely needs more than a dozen steps; 25 leaves room for paging and retries yet stops a runaway early. */
@@ -136,6 +138,15 @@ export const DEFAULTS = {
     maxCallsPerTool: 20,
     /** Per-attempt tool timeout: most HTTP and SQL tools answer in seconds; a slower tool should say so itself. */
     toolTimeoutMs: 30_000,
+    /** Waits between a tool's retries (exponential backoff with jitter); shorter than the model pipeline's, since the whole step waits for every tool result. */
+    toolRetry: {
+      /** First backoff step: a reset connection or a busy API usually clears within a few hundred ms. */
+      baseDelayMs: 250,
+      /** Backoff never grows past this: a tool still failing after 4 s waits is better reported to the model, which can try another way. */
+      maxDelayMs: 4_000,
+      /** A `retryAfterMs` longer than this is not waited for: the error goes back to the model now, as the pipeline does with a long Retry-After. */
+      maxRetryAfterMs: 30_000,
+    },
     /** Tool calls of one step run at once up to this: overlaps I/O without flooding a downstream API. */
     maxParallelTools: 4,
     /** Re-asks after an answer fails the output schema: one usually fixes it, a third rarely does. */

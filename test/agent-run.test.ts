@@ -73,6 +73,8 @@ describe('agent run', () => {
       input: z.object({}),
       timeoutMs: 30,
       retries: 1,
+      // A timed-out call may have had its effect: only an idempotent tool's is repeated.
+      idempotent: true,
       execute: () => new Promise(() => {}),
     });
     const liar = defineTool({

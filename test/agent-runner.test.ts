@@ -9,6 +9,7 @@ import { defineCheck } from '../src/checks/define-check.js';
 import { relevanceCheck } from '../src/checks/graders/relevance.js';
 import type { ModelRequest } from '../src/model/types.js';
 import { scriptedModel, type ScriptedReply } from '../src/model/providers/scripted/provider.js';
+import { preloadTokenizer } from '../src/model/tokens.js';
 import { ATTR } from '../src/trace/attributes.js';
 import { createMemoryTracer } from '../src/trace/memory-tracer.js';
 
@@ -119,9 +120,13 @@ describe('maxCostUsd is a reservation, not an afterthought (3, 5)', () => {
     const model = scriptedModel({ replies: [{ text: 'Hi.' }] });
     const pipeline = createPipeline({
       terminal: { generate: (r) => model.generate(r), stream: (r) => model.stream(r), embed: () => Promise.reject(new Error('no')) },
-      budget: budgetMiddleware({ ledger: createMemoryBudgetLedger(), budgets: [{ scope: 'session', window: 'total', limitUsd: 0.5 }], estimateCost: () => 1 }),
+      budget: budgetMiddleware({ ledger: createMemoryBudgetLedger(), budgets: [{ scope: 'session', window: 'total', limitUsd: 0.5 }] }),
+      // $1000/M: the call's reservation (its prompt and 4,096 tokens of output) is over the session's $0.5.
+      prices: { x: { input: 1_000, output: 1_000 } },
     });
-    const result = await defineAgent({ model: pipeline, modelName: 'scripted:x', sessions: memorySessionStore() }).run('q', { session: 'broke' });
+    const result = await defineAgent({ model: pipeline, modelName: 'scripted:x', sessions: memorySessionStore(), limits: { maxCostUsd: 10 } }).run('q', {
+      session: 'broke',
+    });
     expect(result.stopReason).toBe('max_cost');
     expect(result.stopDetail).toContain('session:broke');
   });
@@ -183,6 +188,8 @@ describe('per-tool call limits (8)', () => {
 
 describe('summarize keeps headroom (9)', () => {
   it('one summary serves many turns', async () => {
+    // Exact counts, as a process has once its tokenizer has loaded (until then counts are upper bounds).
+    await preloadTokenizer();
     const isSummary = (r: ModelRequest) => r.messages[0]?.role === 'system' && String(r.messages[0].content).startsWith('Summarize');
     const model = scriptedModel({
       replies: (request) =>

@@ -3,7 +3,11 @@ import { z } from 'zod';
 import { defineAgent, defineTool, memorySessionStore } from '../src/agent/index.js';
 import { dropOldest } from '../src/agent/context-window.js';
 import { scriptedModel } from '../src/model/providers/scripted/provider.js';
+import { preloadTokenizer } from '../src/model/tokens.js';
 import type { Message } from '../src/model/types.js';
+
+// The context tests count exact tokens: the tokenizer loaded first (until then counts are upper bounds).
+await preloadTokenizer();
 
 /** Every tool call is answered by its result right after it (the invariant providers enforce). */
 function pairsIntact(messages: Message[]): boolean {

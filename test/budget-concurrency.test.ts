@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSextantError } from '../src/errors.js';
 import { estimateMaxCost } from '../src/model/pricing.js';
-import { countRequestTokens } from '../src/model/tokens.js';
+import { countRequestTokens, preloadTokenizer } from '../src/model/tokens.js';
 import type { ModelRequest, ModelResponse, StreamEvent } from '../src/model/types.js';
 import { budgetMiddleware, budgetKey } from '../src/security/budget-middleware.js';
 import { compose, type Terminal } from '../src/pipeline/middleware.js';
@@ -12,6 +12,9 @@ import { createMemoryBudgetLedger, toNanos, type BudgetLedger } from '../src/sec
 import { createRedisBudgetLedger } from '../src/security/budget-ledger-redis.js';
 import { createSqlBudgetLedger, journalToSql } from '../src/security/budget-ledger-sql.js';
 import { openStore, type SqlStore } from '../src/store/index.js';
+
+// Exact token counts: the tokenizer loaded before the first count (until then counts are upper bounds).
+await preloadTokenizer();
 
 const MODEL = 'openai:gpt-4o-mini';
 const MAX_TOKENS = 100;

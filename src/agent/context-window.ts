@@ -1,4 +1,4 @@
-import { countMessageTokens } from '../model/tokens.js';
+import { countMessageTokens, tokenizerReady } from '../model/tokens.js';
 import type { Message } from '../model/types.js';
 
 /**
@@ -25,9 +25,11 @@ const counted = new WeakMap<Message, number>();
 function tokensOf(message: Message, model: string): number {
   let n = counted.get(message);
   if (n === undefined) {
+    // Before the tokenizer is loaded the count is an upper bound: kept only once it is exact.
+    const exact = tokenizerReady(model);
     // The 3 tokens of reply priming are added once by the caller, not per message.
     n = countMessageTokens([message], model) - 3;
-    counted.set(message, n);
+    if (exact) counted.set(message, n);
   }
   return n;
 }

@@ -4,6 +4,7 @@ import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
 import type { Provider } from '../model/provider.js';
 import { priceOf } from '../model/pricing.js';
+import { preloadTokenizer } from '../model/tokens.js';
 import { createProviderRouter } from '../model/router.js';
 import { emptyUsage, type Message, type ModelRequest, type RequestMetadata } from '../model/types.js';
 import { createPipeline, type MiddlewareInsertion } from '../pipeline/create-pipeline.js';
@@ -158,6 +159,7 @@ export function defineAgent<Output = string>(options: AgentOptions<Output>): Age
   function checkModelReady(): void {
     if (modelString !== undefined) router.resolve(modelString);
   }
+  void preloadTokenizer(modelName, { background: true }).catch(() => {});
   const d = DEFAULTS.agent;
   const core: AgentCore<Output> = {
     name: options.name ?? 'agent',

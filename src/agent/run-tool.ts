@@ -1,5 +1,7 @@
+import { DEFAULTS } from '../defaults.js';
 import { SextantError, isSextantError, toSextantError } from '../errors.js';
 import type { ToolCall } from '../model/types.js';
+import { backoffDelayMs } from '../pipeline/backoff.js';
 import type { Tool, ToolLogger } from '../tools/define-tool.js';
 import type { ToolResultRecord } from './types.js';
 
@@ -31,18 +33,20 @@ export interface RunToolOptions {
 }
 
 /**
- * Runs one validated tool call: per-attempt timeout, retries on what may succeed if repeated,
- * output validation. Failures become an error result for the model unless the tool's
- * errorMode is 'throw'; an abort of the run always propagates.
+ * Runs one validated tool call: per-attempt timeout, retries on what the tool's `retryOn` accepts
+ * (with backoff and jitter, or the error's `retryAfterMs`, cut short by the run's abort), output
+ * validation. Failures become an error result for the model unless the tool's errorMode is
+ * 'throw'; an abort of the run always propagates.
  */
 export async function runTool(tool: Tool, call: ToolCall, input: unknown, options: RunToolOptions): Promise<ToolResultRecord> {
   const started = performance.now();
   const timeoutMs = tool.timeoutMs ?? options.defaultTimeoutMs;
   let attempt = 0;
   let lastError: SextantError | undefined;
+  let delayMs = 0;
   while (attempt <= tool.retries) {
     attempt++;
-    if (attempt > 1 && lastError?.retryAfterMs) await sleep(lastError.retryAfterMs, options.signal);
+    if (delayMs > 0) await sleep(delayMs, options.signal);
     // The attempt's signal is made on first use (most tools never read it) and chained to the
     // run's signal by a listener, cheaper than AbortSignal.any on the hot path. The wait ends on
     // abort or timeout even if the tool ignores its signal.
@@ -104,8 +108,12 @@ export async function runTool(tool: Tool, call: ToolCall, input: unknown, option
       };
     } catch (error) {
       if (options.signal.aborted) throw options.signal.reason ?? error;
-      lastError = timedOut ?? toSextantError(error, 'TOOL_ERROR');
-      if (!lastError.retryable || isSextantError(lastError, 'TOOL_OUTPUT_INVALID')) break;
+      const thrown = timedOut ?? error;
+      lastError = toSextantError(thrown, 'TOOL_ERROR');
+      if (attempt > tool.retries || isSextantError(thrown, 'TOOL_OUTPUT_INVALID') || !tool.retryOn(thrown, attempt)) break;
+      const wait = retryWait(lastError, attempt);
+      if (wait === undefined) break;
+      delayMs = wait;
     } finally {
       clearTimeout(timer);
       if (forwardAbort) options.signal.removeEventListener('abort', forwardAbort);
@@ -128,6 +136,13 @@ export async function runTool(tool: Tool, call: ToolCall, input: unknown, option
     attempts: attempt,
     durationMs: performance.now() - started,
   };
+}
+
+/** The wait before the next attempt: the error's `retryAfterMs` (undefined when too long to wait), else backoff with jitter. */
+function retryWait(error: SextantError, attempt: number): number | undefined {
+  const d = DEFAULTS.agent.toolRetry;
+  if (error.retryAfterMs !== undefined) return error.retryAfterMs <= d.maxRetryAfterMs ? error.retryAfterMs : undefined;
+  return backoffDelayMs(attempt, d.baseDelayMs, d.maxDelayMs);
 }
 
 function validateOutput(tool: Tool, output: unknown): unknown {

@@ -5,6 +5,7 @@ import { DEFAULTS } from '../defaults.js';
 import type { Env } from '../model/presets.js';
 import type { Provider } from '../model/provider.js';
 import { createProviderRouter } from '../model/router.js';
+import { preloadTokenizer } from '../model/tokens.js';
 import { budgetMiddleware, keyBudgets } from '../security/budget-middleware.js';
 import { createPipeline, type MiddlewareInsertion, type Pipeline } from '../pipeline/create-pipeline.js';
 import { rateLimitMiddleware, keyRateLimits } from '../security/rate-limit-middleware.js';
@@ -113,6 +114,8 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Gate
         })
       : undefined;
 
+  // Budgets and rate limits count tokens on the first requests: load the tokenizer now, in the background.
+  void preloadTokenizer(undefined, { background: true }).catch(() => {});
   const router = createProviderRouter({ providers: buildProviders(config, options.providers), env: options.env });
   const pipeline = createPipeline({
     terminal: measureUpstreamTime(router),

@@ -3,6 +3,7 @@ export * from './types.js';
 export type { CallControls, CallOptions, Model } from './model.js';
 export type { Provider, ProviderCallOptions } from './provider.js';
 export { parseRetryAfter, type UpstreamCallInfo } from './upstream-errors.js';
+export { countTokens, preloadTokenizer, tokenizerReady } from './tokens.js';
 export { createOpenAICompatible, OPENAI_BASE_URL, type OpenAICompatibleOptions } from './providers/openai-compatible/provider.js';
 export { createAnthropic, ANTHROPIC_BASE_URL, type AnthropicOptions } from './providers/anthropic/provider.js';
 export { WIRE_FORMATS, WIRE_FORMAT_NAMES, wireFormatOf, type ProviderSettings, type WireFormat } from './providers/index.js';

@@ -1,9 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULTS } from '../defaults.js';
-import { asciiPattern, contextWindowOf, countMessageTokens, countTokens, hasKnownContextWindow } from './tokens.js';
+import { asciiPattern, contextWindowOf, countMessageTokens, countTokens, hasKnownContextWindow, preloadTokenizer } from './tokens.js';
+
+// Exact counts need the encodings loaded; the loading itself is tested on a fresh module below.
+beforeAll(() => preloadTokenizer(), 60_000);
+
+describe('loading the tokenizer', () => {
+  it('never loads inside a count: before it is loaded a count is an upper bound, and it loads in the background', async () => {
+    vi.resetModules();
+    const fresh = await import('./tokens.js');
+    const text = 'Ça va très bien, merci beaucoup!';
+    expect(fresh.tokenizerReady('gpt-4o')).toBe(false);
+    const bound = fresh.countTokens(text, 'gpt-4o');
+    // Returned without loading: the count is the text's UTF-8 bytes, and the encoding is not there yet.
+    expect(fresh.tokenizerReady('gpt-4o')).toBe(false);
+    expect(bound).toBe(Buffer.byteLength(text, 'utf8'));
+    await fresh.preloadTokenizer('gpt-4o');
+    expect(fresh.tokenizerReady('gpt-4o')).toBe(true);
+    expect(fresh.countTokens(text, 'gpt-4o')).toBe(countTokens(text, 'gpt-4o'));
+    expect(fresh.countTokens(text, 'gpt-4o')).toBeLessThan(bound);
+  }, 60_000);
+});
 
 describe('countTokens', () => {
   it('counts with o200k_base for current OpenAI models and cl100k_base for others', () => {

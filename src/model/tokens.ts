@@ -1,8 +1,12 @@
 /**
  * Local token counts: for budget reservations before a call, for costing a stream whose
  * upstream sent no usage, and for keeping a conversation inside the model's context window.
- * Uses the BPE ranks bundled with js-tiktoken (nothing is downloaded); each encoding is
- * loaded on first use (about a second, once per process).
+ * Uses the BPE ranks bundled with js-tiktoken (nothing is downloaded). Loading an encoding takes
+ * a few hundred ms of CPU, so it never happens inside a count: `preloadTokenizer()` (called by
+ * defineAgent and createGateway at start-up) or the first count starts it in the background, in
+ * slices of DEFAULTS.pipeline.tokenizerLoadSliceMs with a turn of the event loop between them,
+ * and until it is done a count is an upper bound (the text's UTF-8 bytes: every token is at
+ * least one byte), the safe side for what counts guard (budgets, rate limits, context windows).
  *
  * Counts are exact (the same as js-tiktoken's `encode(text).length`) but computed here, on the
  * hot path of every budgeted or rate-limited call: js-tiktoken compiles its split pattern on
@@ -12,7 +16,6 @@
  * pieces that need merging are memoized, and whole texts are memoized by content, so the parts
  * of a conversation resent on every turn are counted once.
  */
-import { createRequire } from 'node:module';
 import type { TiktokenBPE } from 'js-tiktoken/lite';
 import { DEFAULTS } from '../defaults.js';
 import { bareModelName, lookupModel } from './model-names.js';
@@ -34,8 +37,13 @@ interface Encoding {
   texts: TextMemo<number>;
 }
 
-const require = createRequire(import.meta.url);
 const encodings = new Map<EncodingName, Encoding>();
+const loading = new Map<EncodingName, Promise<void>>();
+/** Static imports by name, so bundlers see them; the ranks are a few MB of JS, read only when loaded. */
+const RANKS: Record<EncodingName, () => Promise<{ default: TiktokenBPE }>> = {
+  o200k_base: () => import('js-tiktoken/ranks/o200k_base'),
+  cl100k_base: () => import('js-tiktoken/ranks/cl100k_base'),
+};
 /** Merged pieces kept per encoding: distinct words of a busy server fit; the map is cleared when full. */
 const MAX_MERGED_PIECES = 100_000;
 
@@ -72,15 +80,45 @@ export function asciiPattern(pattern: string): string {
   return out;
 }
 
-function loadEncoding(name: EncodingName): Encoding {
-  const bpe = require(`js-tiktoken/ranks/${name}`) as TiktokenBPE;
+/**
+ * A turn of the event loop that does not keep the process alive (a script may end before a preload
+ * is done). A timer, not an unref'd setImmediate: the event loop would block in its I/O poll with
+ * only the latter pending, and a slice would wait for unrelated I/O to run.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0).unref());
+}
+
+/**
+ * Builds an encoding's rank map in slices with a turn of the event loop between them, so requests
+ * in flight are served meanwhile. Each token's base64 is decoded with atob, whose "binary string"
+ * is the token's bytes as latin1 (twice as fast as Buffer.from per token, measured).
+ */
+async function loadEncoding(name: EncodingName): Promise<Encoding> {
+  const bpe = (await RANKS[name]()).default;
   const ranks = new Map<string, number>();
+  const sliceMs = DEFAULTS.pipeline.tokenizerLoadSliceMs;
   // Lines are `<name> <first rank> <base64 token> <base64 token> ...`, as js-tiktoken reads them.
-  for (const line of bpe.bpe_ranks.split('\n')) {
-    if (!line) continue;
-    const fields = line.split(' ');
-    const offset = Number.parseInt(fields[1], 10);
-    for (let i = 2; i < fields.length; i++) ranks.set(Buffer.from(fields[i], 'base64').toString('latin1'), offset + i - 2);
+  // Tokens are read by index, not split: splitting the whole ranks text at once held the event loop for ~50 ms.
+  const text = bpe.bpe_ranks;
+  let sliceStart = performance.now();
+  for (let lineStart = 0; lineStart < text.length;) {
+    let lineEnd = text.indexOf('\n', lineStart);
+    if (lineEnd === -1) lineEnd = text.length;
+    const nameEnd = text.indexOf(' ', lineStart);
+    let at = text.indexOf(' ', nameEnd + 1);
+    let rank = Number.parseInt(text.slice(nameEnd + 1, at), 10);
+    while (at !== -1 && at < lineEnd) {
+      let end = text.indexOf(' ', at + 1);
+      if (end === -1 || end > lineEnd) end = lineEnd;
+      ranks.set(atob(text.slice(at + 1, end)), rank++);
+      at = end < lineEnd ? end : -1;
+      if ((rank & 1023) === 0 && performance.now() - sliceStart > sliceMs) {
+        await nextTurn();
+        sliceStart = performance.now();
+      }
+    }
+    lineStart = lineEnd + 1;
   }
   return {
     split: new RegExp(bpe.pat_str, 'gu'),
@@ -91,10 +129,39 @@ function loadEncoding(name: EncodingName): Encoding {
   };
 }
 
-function encodingFor(name: EncodingName): Encoding {
-  let encoding = encodings.get(name);
-  if (!encoding) encodings.set(name, (encoding = loadEncoding(name)));
-  return encoding;
+function startLoading(name: EncodingName): Promise<void> {
+  let promise = loading.get(name);
+  if (!promise) {
+    promise = loadEncoding(name).then(
+      (encoding) => void encodings.set(name, encoding),
+      (error: unknown) => {
+        // Counts stay upper bounds; the next count or preload tries again.
+        loading.delete(name);
+        throw error;
+      },
+    );
+    loading.set(name, promise);
+  }
+  return promise;
+}
+
+/**
+ * Starts loading the tokenizer: the encoding `model` is counted with, or every encoding. Resolves
+ * when it is loaded; until then counts are upper bounds. Cheap to call again. The load's own turns
+ * do not keep a process alive; a caller that awaits the load does, unless it says `background`
+ * (what defineAgent and the gateway do: a short script should not wait for a load it never needs).
+ */
+export function preloadTokenizer(model?: string, options: { background?: boolean } = {}): Promise<void> {
+  const names: EncodingName[] = model === undefined ? ['o200k_base', 'cl100k_base'] : [encodingOf(model)];
+  const loaded = Promise.all(names.map(startLoading)).then(() => undefined);
+  if (options.background || names.every((name) => encodings.has(name))) return loaded;
+  const keepAlive = setInterval(() => {}, 60_000);
+  return loaded.finally(() => clearInterval(keepAlive));
+}
+
+/** Whether counts for `model` are exact (its encoding is loaded) rather than upper bounds. */
+export function tokenizerReady(model: string): boolean {
+  return encodings.has(encodingOf(model));
 }
 
 /** The UTF-8 bytes of `piece` as a latin1 string: the piece itself when it is ASCII. */
@@ -160,10 +227,19 @@ function encodingOf(model: string): EncodingName {
   return /^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|chatgpt-4o|o\d)/.test(name) ? 'o200k_base' : 'cl100k_base';
 }
 
-/** Tokens of a plain text for a model. Special-token markers in the text are counted as ordinary text. */
+/**
+ * Tokens of a plain text for a model. Special-token markers in the text are counted as ordinary
+ * text. Before the model's encoding is loaded: its UTF-8 byte count, an upper bound, and the
+ * encoding starts loading in the background (see preloadTokenizer).
+ */
 export function countTokens(text: string, model: string): number {
   if (text.length === 0) return 0;
-  const encoding = encodingFor(encodingOf(model));
+  const name = encodingOf(model);
+  const encoding = encodings.get(name);
+  if (!encoding) {
+    startLoading(name).catch(() => {});
+    return Buffer.byteLength(text, 'utf8');
+  }
   let count = encoding.texts.get(text);
   if (count === undefined) encoding.texts.set(text, (count = countWith(encoding, text)));
   return count;

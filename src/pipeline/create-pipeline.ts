@@ -35,7 +35,7 @@
  * of the outer one come before the `before` entries of the inner one.
  */
 import { SextantError } from '../errors.js';
-import { priceOf, type PriceTable } from '../model/pricing.js';
+import type { PriceTable } from '../model/pricing.js';
 import { circuitBreaker, createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { fallback, type FallbackOptions } from './fallback.js';
 import type { Model } from '../model/model.js';
@@ -90,7 +90,7 @@ export interface PipelineOptions {
   fallback?: Omit<FallbackOptions, 'breaker'> | false;
   /** A breaker shared with other pipelines (or the gateway's admin view), or options for a new one; `false` turns it off. */
   breaker?: CircuitBreaker | CircuitBreakerOptions | false;
-  /** Prices that take precedence over the bundled table. */
+  /** Prices that take precedence over the bundled table: responses are costed, budgets reserved and `priceOf` answered at them. */
   prices?: PriceTable;
   /** Your own middleware at named insertion points (see the header). An unknown stage is CONFIG_INVALID. */
   middleware?: readonly MiddlewareInsertion[];
@@ -152,7 +152,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         perTargetMs: timeouts.perTargetMs,
       }),
     'circuit-breaker': breaker && circuitBreaker({ breaker }),
-    'usage-cost': usageCost({ prices: options.prices }),
+    'usage-cost': usageCost(),
   };
   const inserted = insertionsByStage(options.middleware ?? []);
   const middlewares: Middleware[] = [];
@@ -163,6 +163,5 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (own) middlewares.push(own);
     if (at) middlewares.push(...at.after);
   }
-  const prices = options.prices;
-  return { ...compose(middlewares, options.terminal), breaker, order: middlewares.map((m) => m.name), priceOf: (model) => priceOf(model, prices) };
+  return { ...compose(middlewares, options.terminal, { prices: options.prices }), breaker, order: middlewares.map((m) => m.name) };
 }

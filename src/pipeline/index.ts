@@ -24,4 +24,4 @@ export {
   type CircuitState,
   type CircuitStateChange,
 } from './circuit-breaker.js';
-export { usageCost, type UsageCostOptions } from './usage-cost.js';
+export { usageCost } from './usage-cost.js';

@@ -1,5 +1,6 @@
 import type { CallControls, CallOptions, CallTrace, Model } from '../model/model.js';
 import type { EmbeddingRequest, EmbeddingResponse, ModelRequest, ModelResponse, RequestMetadata, StreamEvent } from '../model/types.js';
+import { priceOf, type PriceTable } from '../model/pricing.js';
 import { type Deadline, NEVER_ABORTED } from './signals.js';
 
 /** What travels with one call through the pipeline, beside the request itself. */
@@ -16,6 +17,12 @@ export interface CallContext {
   startedAt: number;
   /** From CallOptions.trace; once the tracing middleware has opened the call's model span, the stages below see it marked as taken. */
   trace?: CallTrace;
+  /**
+   * The prices this pipeline costs calls at, over the bundled table (see compose's `prices`):
+   * usage/cost prices a response and the budget reserves for a call from this one value, so
+   * what a call may cost and what it did cost never come from two tables.
+   */
+  readonly prices?: PriceTable;
 }
 
 export type GenerateNext = (request: ModelRequest, context: CallContext) => Promise<ModelResponse>;
@@ -40,7 +47,12 @@ export interface Terminal {
   embed: EmbedNext;
 }
 
-function newContext(metadata: RequestMetadata | undefined, options: CallOptions | undefined): CallContext {
+export interface ComposeOptions {
+  /** Prices that take precedence over the bundled table: every call's context carries them, and `priceOf` answers from them. */
+  prices?: PriceTable;
+}
+
+function newContext(metadata: RequestMetadata | undefined, options: CallOptions | undefined, prices: PriceTable | undefined): CallContext {
   return {
     signal: options?.signal ?? NEVER_ABORTED,
     deadline: undefined,
@@ -49,6 +61,7 @@ function newContext(metadata: RequestMetadata | undefined, options: CallOptions 
     state: new Map(),
     startedAt: performance.now(),
     trace: options?.trace,
+    prices,
   };
 }
 
@@ -56,7 +69,8 @@ function newContext(metadata: RequestMetadata | undefined, options: CallOptions 
  * Chains middleware around a terminal. The first middleware in the list is the outermost:
  * it sees the request first and the response last.
  */
-export function compose(middlewares: readonly Middleware[], terminal: Terminal): Model {
+export function compose(middlewares: readonly Middleware[], terminal: Terminal, options: ComposeOptions = {}): Model {
+  const { prices } = options;
   let generate: GenerateNext = terminal.generate;
   let stream: StreamNext = terminal.stream;
   let embed: EmbedNext = terminal.embed;
@@ -79,8 +93,9 @@ export function compose(middlewares: readonly Middleware[], terminal: Terminal):
     }
   }
   return {
-    generate: (request, options) => generate(request, newContext(request.metadata, options)),
-    stream: (request, options) => stream(request, newContext(request.metadata, options)),
-    embed: (request, options) => embed(request, newContext(request.metadata, options)),
+    generate: (request, call) => generate(request, newContext(request.metadata, call, prices)),
+    stream: (request, call) => stream(request, newContext(request.metadata, call, prices)),
+    embed: (request, call) => embed(request, newContext(request.metadata, call, prices)),
+    priceOf: (model) => priceOf(model, prices),
   };
 }

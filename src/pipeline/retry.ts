@@ -8,6 +8,7 @@ import { DEFAULTS } from '../defaults.js';
 import { SextantError, toSextantError, type ErrorCode } from '../errors.js';
 import type { ModelResponse, ResponseMeta } from '../model/types.js';
 import { annotate } from './annotate.js';
+import { backoffDelayMs } from './backoff.js';
 import type { CallContext, Middleware } from './middleware.js';
 import { sleep } from '../model/abort.js';
 import { newRelayState, relayEvent, startAttempt } from './stream-relay.js';
@@ -79,9 +80,7 @@ export function retry(options: RetryOptions = {}): Middleware {
       if (error.retryAfterMs > maxRetryAfterMs) return { giveUp: 'retry-after exceeds maxRetryAfterMs' };
       return { delayMs: error.retryAfterMs };
     }
-    // Equal jitter: half the step fixed, half random, so clients that failed together spread out yet still back off.
-    const step = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-    return { delayMs: step / 2 + Math.random() * (step / 2) };
+    return { delayMs: backoffDelayMs(attempt, baseDelayMs, maxDelayMs) };
   }
 
   async function failOrWait(thrown: unknown, attempt: number, model: string, context: CallContext, retries: RetryRecord[], extra?: Record<string, unknown>) {

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { countTokens } from '../model/tokens.js';
+import { countTokens, preloadTokenizer } from '../model/tokens.js';
 import type { ModelResponse, StreamEvent } from '../model/types.js';
 import { drain, scriptedTerminal, upstream } from '../../test/support/pipeline-terminal.js';
 import { compose } from './middleware.js';
 import { usageCost } from './usage-cost.js';
+
+// Exact token counts: the tokenizer loaded before the first count (until then counts are upper bounds).
+await preloadTokenizer();
 
 const request = { model: 'openai:gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Say hello to the whole team please' }] };
 const finishOf = (events: StreamEvent[]) => (events.at(-1) as { type: 'finish'; response: ModelResponse }).response;
@@ -45,9 +48,11 @@ describe('usageCost', () => {
     expect(response.cost).toEqual({ inputUsd: 0, outputUsd: 0, totalUsd: 0, unpriced: true });
   });
 
-  it('takes prices given as an option before the bundled table', async () => {
+  it("takes the pipeline's prices before the bundled table", async () => {
     const usage = { inputTokens: 1_000_000, outputTokens: 0, totalTokens: 1_000_000 };
-    const response = await compose([usageCost({ prices: { 'llama3.1:8b': { input: 0.05, output: 0.1 } } })], scriptedTerminal([{ text: '', usage }])).generate({
+    const response = await compose([usageCost()], scriptedTerminal([{ text: '', usage }]), {
+      prices: { 'llama3.1:8b': { input: 0.05, output: 0.1 } },
+    }).generate({
       ...request,
       model: 'ollama:llama3.1:8b',
     });

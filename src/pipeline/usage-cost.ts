@@ -4,7 +4,8 @@
  * filled with a local tokenizer count and marked `usage.estimated`, so a call that produced
  * output is never costed at $0. A model without a price gets a cost marked `unpriced`.
  * A stream that breaks after output carries its partial usage and cost in the error's
- * context (`partialUsage`, `partialCost`) so a budget can still be settled.
+ * context (`partialUsage`, `partialCost`) so a budget can still be settled. Prices are the
+ * pipeline's (`context.prices`), the same the budget reserves at.
  */
 import { toSextantError } from '../errors.js';
 import { costOf, priceOf, type PriceTable } from '../model/pricing.js';
@@ -12,11 +13,6 @@ import { countRequestTokens, countTokens } from '../model/tokens.js';
 import type { AssistantMessage, Cost, ModelRequest, ModelResponse, StreamEvent, Usage } from '../model/types.js';
 import { annotate } from './annotate.js';
 import type { Middleware } from './middleware.js';
-
-export interface UsageCostOptions {
-  /** Prices that take precedence over the bundled table (own deployments, negotiated rates). */
-  prices?: PriceTable;
-}
 
 function outputText(message: AssistantMessage): string {
   let text = message.content ?? '';
@@ -35,25 +31,23 @@ function completeUsage(request: ModelRequest, usage: Usage, output: string): Usa
   return Object.assign({}, usage, { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, estimated: true });
 }
 
-export function usageCost(options: UsageCostOptions = {}): Middleware {
-  const { prices } = options;
+/** The upstream's reported model (e.g. a dated version) when it has a price, else the requested one. */
+function costFor(requestedModel: string, reportedModel: string, usage: Usage, prices: PriceTable | undefined): Cost {
+  const model = reportedModel && priceOf(reportedModel, prices) ? reportedModel : requestedModel;
+  return costOf(model, usage, prices);
+}
 
-  /** The upstream's reported model (e.g. a dated version) when it has a price, else the requested one. */
-  function costFor(request: ModelRequest, reportedModel: string, usage: Usage): Cost {
-    const model = reportedModel && priceOf(reportedModel, prices) ? reportedModel : request.model;
-    return costOf(model, usage, prices);
-  }
+function settle(request: ModelRequest, response: ModelResponse, prices: PriceTable | undefined): void {
+  response.usage = completeUsage(request, response.usage, outputText(response.message));
+  response.cost = costFor(request.model, response.model, response.usage, prices);
+}
 
-  function settle(request: ModelRequest, response: ModelResponse): void {
-    response.usage = completeUsage(request, response.usage, outputText(response.message));
-    response.cost = costFor(request, response.model, response.usage);
-  }
-
+export function usageCost(): Middleware {
   return {
     name: 'usage-cost',
     async generate(request, context, next) {
       const response = await next(request, context);
-      settle(request, response);
+      settle(request, response, context.prices);
       return response;
     },
     async *stream(request, context, next): AsyncGenerator<StreamEvent> {
@@ -77,7 +71,7 @@ export function usageCost(options: UsageCostOptions = {}): Middleware {
               sent.push(event.argumentsDelta);
               break;
             case 'finish':
-              settle(request, event.response);
+              settle(request, event.response, context.prices);
               break;
           }
           yield event;
@@ -86,7 +80,7 @@ export function usageCost(options: UsageCostOptions = {}): Middleware {
         const error = toSextantError(thrown);
         if (sent.length === 0) throw error;
         const partialUsage = completeUsage(request, { inputTokens: 0, outputTokens: 0, totalTokens: 0 }, sent.join(''));
-        throw annotate(error, { partialUsage, partialCost: costFor(request, model, partialUsage) });
+        throw annotate(error, { partialUsage, partialCost: costFor(request.model, model, partialUsage, context.prices) });
       }
     },
     async embed(request, context, next) {
@@ -96,8 +90,7 @@ export function usageCost(options: UsageCostOptions = {}): Middleware {
         response.usage = { inputTokens };
       }
       const usage = { inputTokens: response.usage.inputTokens, outputTokens: 0, totalTokens: response.usage.inputTokens };
-      const model = response.model && priceOf(response.model, prices) ? response.model : request.model;
-      response.cost = costOf(model, usage, prices);
+      response.cost = costFor(request.model, response.model, usage, context.prices);
       return response;
     },
   };

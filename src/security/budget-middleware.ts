@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
-import { costOf, estimateMaxCost } from '../model/pricing.js';
+import { costOf, estimateMaxCost, type PriceTable } from '../model/pricing.js';
 import { countRequestTokens } from '../model/tokens.js';
 import type { ModelRequest, ModelResponse, RequestMetadata, StreamEvent } from '../model/types.js';
 import type { AuditLog } from './audit.js';
@@ -26,10 +26,6 @@ export interface BudgetMiddlewareOptions {
   budgets?: BudgetRule[];
   /** More budgets per call, e.g. the calling key's own (`keyBudgets`). */
   resolve?: (context: CallContext) => BudgetRule[] | Promise<BudgetRule[]>;
-  /** Upper bound of a call's cost, reserved before it (default: estimateMaxCost from the price table). */
-  estimateCost?: (request: ModelRequest) => number;
-  /** Real cost of a finished call (default: the response's cost, else the price table on its usage). */
-  actualCost?: (request: ModelRequest, response: ModelResponse) => number;
   /** Blocked calls are appended here as `budget.exceeded`. */
   audit?: AuditLog;
   reservationTtlMs?: number;
@@ -67,15 +63,16 @@ function holdsFor(rules: BudgetRule[], metadata: RequestMetadata, at: number): A
   return [...holds.values()];
 }
 
-function defaultActualCost(request: ModelRequest, response: ModelResponse): number {
-  return response.cost?.totalUsd ?? costOf(request.model, response.usage).totalUsd;
+/** Real cost of a finished call: the response's (usage/cost sets it), else its usage at the pipeline's prices. */
+function actualCost(request: ModelRequest, response: ModelResponse, prices: PriceTable | undefined): number {
+  return response.cost?.totalUsd ?? costOf(request.model, response.usage, prices).totalUsd;
 }
 
 /** Cost of a stream cut before its finish event: the prompt plus the output seen so far. */
-function partialCost(request: ModelRequest, outputText: string): number {
+function partialCost(request: ModelRequest, outputText: string, prices: PriceTable | undefined): number {
   const inputTokens = countRequestTokens(request);
   const outputTokens = Math.ceil(outputText.length / 4);
-  return costOf(request.model, { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, estimated: true }).totalUsd;
+  return costOf(request.model, { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, estimated: true }, prices).totalUsd;
 }
 
 /**
@@ -83,12 +80,13 @@ function partialCost(request: ModelRequest, outputText: string): number {
  * estimated maximum cost is reserved in every budget that applies (atomically, all or none); after
  * it the reservation is settled with the real cost. A call that fails releases its reservation; a
  * stream cut mid-way settles what was used. A call that does not fit throws BUDGET_EXCEEDED.
+ * Prices are the pipeline's (`context.prices`, see compose), the ones its usage/cost middleware
+ * costs the call at: a model priced only through `createPipeline({ prices })` is reserved for
+ * at that price, never at $0.
  */
 export function budgetMiddleware(options: BudgetMiddlewareOptions): Middleware {
   const { ledger, audit } = options;
   const now = options.now ?? Date.now;
-  const estimate = options.estimateCost ?? ((request: ModelRequest) => estimateMaxCost(request).totalUsd);
-  const actual = options.actualCost ?? defaultActualCost;
   const ttlMs = options.reservationTtlMs ?? DEFAULTS.budget.reservationTtlMs;
 
   async function reserve(request: ModelRequest, context: CallContext) {
@@ -96,7 +94,7 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): Middleware {
     const holds = holdsFor(rules, context.metadata, now());
     const reservation = { id: randomUUID(), keys: holds.map((h) => h.key) };
     if (holds.length === 0) return reservation;
-    const amountUsd = estimate(request);
+    const amountUsd = estimateMaxCost(request, { prices: context.prices }).totalUsd;
     const result = await ledger.reserve({ id: reservation.id, holds, amountUsd, ttlMs });
     if (!result.ok) {
       const hold = holds.find((h) => h.key === result.denied.key)!;
@@ -129,7 +127,7 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): Middleware {
         await ledger.release(reservation);
         throw error;
       }
-      await ledger.settle({ id: reservation.id, keys: reservation.keys, actualUsd: actual(request, response) });
+      await ledger.settle({ id: reservation.id, keys: reservation.keys, actualUsd: actualCost(request, response, context.prices) });
       return response;
     },
     async *stream(request, context, next) {
@@ -144,7 +142,7 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): Middleware {
           else if (event.type === 'tool-call-delta') output += event.argumentsDelta;
           else if (event.type === 'finish') {
             settled = true;
-            await ledger.settle({ id: reservation.id, keys: reservation.keys, actualUsd: actual(request, event.response) });
+            await ledger.settle({ id: reservation.id, keys: reservation.keys, actualUsd: actualCost(request, event.response, context.prices) });
           }
           yield event;
         }
@@ -152,7 +150,7 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): Middleware {
         // Failed before any output: nothing was generated, release. Cut mid-way (error, abort or the
         // consumer stopping): the upstream billed the prompt and what it sent, settle that.
         if (!settled) {
-          if (sawEvent) await ledger.settle({ id: reservation.id, keys: reservation.keys, actualUsd: partialCost(request, output) });
+          if (sawEvent) await ledger.settle({ id: reservation.id, keys: reservation.keys, actualUsd: partialCost(request, output, context.prices) });
           else await ledger.release(reservation);
         }
       }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { JsonSchema, ToolSpec } from '../model/types.js';
 import { SextantError } from '../errors.js';
+import { transientToolError, type ToolRetryPolicy } from './retry-policy.js';
 
 /** Where a tool writes what it wants to say about one call; the runtime attaches it to the tool's span. */
 export interface ToolLogger {
@@ -50,8 +51,22 @@ export interface ToolOptions<I, O> {
   execute(input: I, ctx: ToolContext): Promise<O> | O;
   /** Per-attempt time limit in ms. Default: DEFAULTS.agent.toolTimeoutMs. */
   timeoutMs?: number;
-  /** Extra attempts after a failure that may succeed if repeated (timeouts, retryable errors). Default 0. */
+  /**
+   * Extra attempts after a failure that `retryOn` accepts, with exponential backoff and jitter
+   * between them (DEFAULTS.agent.toolRetry; a `retryAfterMs` the error carries is waited instead).
+   * Default 0.
+   */
   retries?: number;
+  /**
+   * Which failures are tried again. Default `transientToolError`: retryable SextantErrors (a
+   * ToolRetryRequest, an upstream's 429/503), network failures that never reached the server
+   * (ECONNREFUSED, EAI_AGAIN, a connect timeout) and, only if the tool is `idempotent`, failures
+   * after which the call may have had its effect (ECONNRESET, ETIMEDOUT, the tool's timeout).
+   * A function of the thrown error and the failed attempt's number takes over entirely: it is how a
+   * non-idempotent tool says it is safe to repeat (e.g. it sends `ctx.toolCallId` as an idempotency key).
+   * Output that fails the output schema is never retried.
+   */
+  retryOn?: ToolRetryPolicy;
   /** Pause the run for a human's approval before running. A function decides per input. */
   needsApproval?: boolean | ((input: I) => boolean);
   /**
@@ -103,6 +118,7 @@ export interface Tool<I = any, O = any> {
   readonly execute: (input: I, ctx: ToolContext) => Promise<O> | O;
   readonly timeoutMs?: number;
   readonly retries: number;
+  readonly retryOn: ToolRetryPolicy;
   readonly needsApproval: boolean | ((input: I) => boolean);
   readonly idempotent: boolean;
   readonly poller: boolean;
@@ -164,6 +180,7 @@ export function defineTool<I, O>(definition: ToolDefinition<I, O>): Tool<I, O> {
     });
   }
   delete parameters.$schema;
+  const idempotent = definition.idempotent ?? false;
   return Object.freeze({
     name: definition.name,
     description: definition.description,
@@ -172,8 +189,9 @@ export function defineTool<I, O>(definition: ToolDefinition<I, O>): Tool<I, O> {
     execute: definition.execute,
     timeoutMs: definition.timeoutMs,
     retries: definition.retries ?? 0,
+    retryOn: definition.retryOn ?? ((error: unknown) => transientToolError(error, idempotent)),
     needsApproval: definition.needsApproval ?? false,
-    idempotent: definition.idempotent ?? false,
+    idempotent,
     poller: definition.poller ?? false,
     errorMode: definition.errorMode ?? 'return',
     onLimit: definition.onLimit ?? 'error',

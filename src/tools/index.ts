@@ -11,6 +11,7 @@ export {
   type ToolLogger,
   type ToolOptions,
 } from './define-tool.js';
+export { networkFailure, transientToolError, type ToolRetryPolicy } from './retry-policy.js';
 export {
   blockedReason,
   checkUrl,
