@@ -38,10 +38,10 @@ export async function executeRun<Output>(agent: AgentCore<Output>, state: RunSta
   } catch (error) {
     ctx.stepSpan.end(ctx.signal.aborted ? 'interrupted' : 'error');
     stop = stopForError(error, ctx.signal, ctx.limits.timeoutMs);
-  } finally {
-    dispose();
   }
+  // The answer-now call runs under the run's time limit too: the timer is stopped only after it.
   if (stop.answerNow) stop = await answerNow(ctx, stop);
+  dispose();
   return finishRun(ctx, stop);
 }
 

@@ -1,4 +1,5 @@
 import { DEFAULTS } from '../defaults.js';
+import { sleep } from '../model/abort.js';
 import { SextantError, isSextantError, toSextantError } from '../errors.js';
 import type { ToolCall } from '../model/types.js';
 import { backoffDelayMs } from '../pipeline/backoff.js';
@@ -158,19 +159,4 @@ function validateOutput(tool: Tool, output: unknown): unknown {
 function render(output: unknown): string {
   if (typeof output === 'string') return output;
   return JSON.stringify(output) ?? 'null';
-}
-
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -23,7 +23,15 @@ export async function guardedFirstCall(
     (response) => ({ response }),
     (error: unknown) => ({ error }),
   );
-  const failure = await runStageChecks(ctx, 'input', (check, span) => checkContext(ctx, 'input', check, input, span), noFix, false);
+  let failure;
+  try {
+    failure = await runStageChecks(ctx, 'input', (check, span) => checkContext(ctx, 'input', check, input, span), noFix, false);
+  } catch (error) {
+    // A check that could not run (its judge refused by the budget, the run cancelled) ends the run: so does the call beside it.
+    guardrail.abort(error);
+    await answer;
+    throw error;
+  }
   if (failure) {
     guardrail.abort(new SextantError('CHECK_FAILED', `input check "${failure.check.name}" blocked the run`, { context: { check: failure.check.name } }));
     await answer;
