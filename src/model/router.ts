@@ -4,7 +4,6 @@
  * AbortSignal, and records which provider and target answered in `meta`.
  */
 import { SextantError } from '../errors.js';
-import { demoModel } from './demo-model.js';
 import { parseModelString, SCRIPTED_PROVIDER, URL_PROVIDER, type ParsedModelString } from './model-string.js';
 import { PROVIDER_PRESETS, type Env } from './presets.js';
 import type { Provider } from './provider.js';
@@ -77,7 +76,7 @@ export function createProviderRouter(options: ProviderRouterOptions = {}): Provi
   }
 
   function presetProvider(name: string, model: string): Provider {
-    if (name === SCRIPTED_PROVIDER) return cached(SCRIPTED_PROVIDER, demoModel);
+    if (name === SCRIPTED_PROVIDER) return cached(SCRIPTED_PROVIDER, () => WIRE_FORMATS.scripted({ name: SCRIPTED_PROVIDER }));
     const preset = PROVIDER_PRESETS[name];
     if (!preset) throw unknownProvider(name, model);
     const env = options.env ?? process.env;

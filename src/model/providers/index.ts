@@ -5,23 +5,15 @@
  */
 import type { Provider } from '../provider.js';
 import { createAnthropic } from './anthropic/provider.js';
-import type { Dispatcher } from './http.js';
-import { createOpenAICompatible } from './openai-compatible/provider.js';
+import { createOpenAICompatible, type OpenAICompatibleOptions } from './openai-compatible/provider.js';
 import { demoReply } from './scripted/demo-reply.js';
 import { scriptedModel } from './scripted/provider.js';
 
-/** What a provider is built from; a wire format ignores what it has no use for (Anthropic: `apiKeyHeader`, `query`). */
-export interface ProviderSettings {
-  /** Name used in model strings, errors and traces. */
-  name: string;
-  baseURL?: string;
-  apiKey?: string;
-  /** Header carrying the raw key instead of the format's usual one (Azure: `api-key`). */
-  apiKeyHeader?: string;
-  headers?: Record<string, string>;
-  query?: Record<string, string>;
-  dispatcher?: Dispatcher;
-}
+/**
+ * What a provider is built from: the OpenAI-compatible options (the widest set), with a name.
+ * A wire format ignores what it has no use for (Anthropic: `apiKeyHeader`, `query`).
+ */
+export type ProviderSettings = OpenAICompatibleOptions & { name: string };
 
 export const WIRE_FORMATS = {
   'openai-compatible': (settings: ProviderSettings): Provider => createOpenAICompatible(settings),
