@@ -130,7 +130,19 @@ const replies = (_request: ModelRequest, index: number): ScriptedReply =>
     ? { text: 'done', usage: { inputTokens: 10, outputTokens: 2 } }
     : { toolCalls: [{ name: 'noop', arguments: { i: index } }], usage: { inputTokens: 10, outputTokens: 2 } };
 
-async function measureSextant(checkpoints: CheckpointStore | undefined): Promise<Measured> {
+/** A checkpoint store made new for each measurement (a store kept across rounds would grow every later round's heap), and its clean-up. */
+type StoreFactory = () => Promise<{ checkpoints?: CheckpointStore; close(): Promise<void> }>;
+
+async function measureSextant(makeStore: StoreFactory): Promise<Measured> {
+  const { checkpoints, close } = await makeStore();
+  try {
+    return await measureRuns(checkpoints);
+  } finally {
+    await close();
+  }
+}
+
+async function measureRuns(checkpoints: CheckpointStore | undefined): Promise<Measured> {
   const model = scriptedModel({ replies });
   const agent = defineAgent({ model, tools: [noop], ...(checkpoints ? { checkpoints } : {}), limits: { maxSteps: STEPS + 5 } });
   gc();
@@ -193,12 +205,23 @@ const overheadUs = (m: Measured) => perStepUs(m.agentMs - m.baselineMs, m.calls)
 
 if (want('step') || want('checkpoint') || want('ai-sdk')) {
   const sqlitePath = join(tmpdir(), `sextant-bench-checkpoints-${process.pid}.db`);
-  const sqlStore = want('checkpoint') ? await openStore({ url: sqlitePath }) : undefined;
-  const memoryStore = memoryCheckpointStore();
-  const sqliteStore = sqlStore ? sqlCheckpointStore(sqlStore) : undefined;
-  const kinds: { name: string; measure: () => Promise<Measured> }[] = [{ name: 'plain', measure: () => measureSextant(undefined) }];
-  if (want('checkpoint'))
-    kinds.push({ name: 'memory', measure: () => measureSextant(memoryStore) }, { name: 'sqlite', measure: () => measureSextant(sqliteStore) });
+  const removeSqlite = () => {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(sqlitePath + suffix, { force: true });
+  };
+  const none: StoreFactory = async () => ({ close: async () => {} });
+  const memory: StoreFactory = async () => ({ checkpoints: memoryCheckpointStore(), close: async () => {} });
+  const sqlite: StoreFactory = async () => {
+    const store = await openStore({ url: sqlitePath });
+    return {
+      checkpoints: sqlCheckpointStore(store),
+      close: async () => {
+        await store.close();
+        removeSqlite();
+      },
+    };
+  };
+  const kinds: { name: string; measure: () => Promise<Measured> }[] = [{ name: 'plain', measure: () => measureSextant(none) }];
+  if (want('checkpoint')) kinds.push({ name: 'memory', measure: () => measureSextant(memory) }, { name: 'sqlite', measure: () => measureSextant(sqlite) });
   if (want('ai-sdk')) kinds.push({ name: 'ai-sdk', measure: measureAiSdk });
 
   const rounds: Record<string, Measured[]> = Object.fromEntries(kinds.map((k) => [k.name, []]));
@@ -210,8 +233,6 @@ if (want('step') || want('checkpoint') || want('ai-sdk')) {
       if (i >= WARMUP_ROUNDS) rounds[kind.name].push(m);
     }
   }
-  await sqlStore?.close();
-  for (const suffix of ['', '-wal', '-shm']) rmSync(sqlitePath + suffix, { force: true });
 
   const plain = rounds.plain;
   const stepOverhead = median(plain.map(overheadUs));

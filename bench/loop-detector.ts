@@ -76,7 +76,7 @@ for (const t of trajectories) {
     if (fired) fp++;
     else tn++;
     rows.push(
-      `${fired ? 'FP' : 'TN'}  ${t.name.padEnd(46)} ${result.stopReason} after ${result.steps.length} steps${fired ? ` (fired at ${firedAt}: ${result.state.loop.observations.length})` : ''}`,
+      `${fired ? 'FP' : 'TN'}  ${t.name.padEnd(46)} ${result.stopReason} after ${result.steps.length} steps${fired ? ` (fired at ${firedAt}: ${result.loop?.pattern ?? result.stopReason})` : ''}`,
     );
   }
 }

@@ -55,6 +55,19 @@ describe('human approval', () => {
     expect(lookups()).toBe(1);
   });
 
+  it('resumes a state saved when a pending step held its results keyed by call id', async () => {
+    const { agent, refunds, lookups } = refundAgent();
+    const paused = await agent.run('refund order A1');
+    const saved = JSON.parse(JSON.stringify(paused.state)) as { pending: { results: { toolCallId: string }[] | Record<string, unknown> } };
+    const list = saved.pending.results as { toolCallId: string }[];
+    expect(list.map((r) => r.toolCallId)).toEqual(['call_0_0']);
+    saved.pending.results = Object.fromEntries(list.map((r) => [r.toolCallId, r]));
+    const done = await agent.resume(parseRunState(JSON.stringify(saved)), { approvals: [approve(paused.pendingApprovals![0])] });
+    expect(done).toMatchObject({ stopReason: 'completed', output: 'Done: refunded 250' });
+    expect(refunds).toEqual([250]);
+    expect(lookups()).toBe(1);
+  });
+
   it('resumes by run id from the checkpoint store; a rejection is told to the model', async () => {
     const { agent, refunds, model } = refundAgent();
     const paused = await agent.run('refund order A1', { runId: 'run-approval-1' });

@@ -37,6 +37,20 @@ describe('resuming a completed run', () => {
     expect(model.requests).toHaveLength(2);
   });
 
+  it('keeps the loop detector’s window across a resume: the checkpoint holds the steps, the window is rebuilt from them', async () => {
+    const same = { toolCalls: [{ name: 'lookup' }] };
+    const model = scriptedModel({ replies: [same, same, same, same, same, same, { text: 'gave up' }] });
+    const agent = defineAgent({ model, tools: [lookup], limits: { answerOnLimit: false } });
+    const first = await agent.run('where is A1?', { limits: { maxSteps: 2 } });
+    expect(first.stopReason).toBe('max_steps');
+    const saved = JSON.stringify(first.state);
+    expect(saved).not.toContain('observations');
+    // The third identical call is a repeat only if the first two are remembered.
+    const resumed = await agent.resume(parseRunState(saved), { limits: { maxSteps: 10 } });
+    expect(resumed.stopReason).toBe('loop_detected');
+    expect(resumed.loop?.steps[0]).toBe(1);
+  });
+
   it('refuses a state whose completion record is malformed', async () => {
     const model = scriptedModel({ replies: [{ text: 'hi' }] });
     const agent = defineAgent({ model });

@@ -67,11 +67,16 @@ function byteBoundOf(message: Message): number {
   return n;
 }
 
+/** The bound of an array's first `length` messages: a conversation grows by appends, so each check adds only the new messages. */
+const arrayBounds = new WeakMap<readonly Message[], { length: number; bound: number }>();
+
 /** An upper bound of the messages' tokens, without tokenizing (see byteBoundOf). */
 export function tokenUpperBound(messages: readonly Message[]): number {
-  let n = 3;
-  for (const m of messages) n += byteBoundOf(m);
-  return n;
+  let known = arrayBounds.get(messages);
+  if (!known || known.length > messages.length) arrayBounds.set(messages, (known = { length: 0, bound: 3 }));
+  for (let i = known.length; i < messages.length; i++) known.bound += byteBoundOf(messages[i]);
+  known.length = messages.length;
+  return known.bound;
 }
 
 /** The messages' tokens as the model's tokenizer counts them (each message counted once in its lifetime). */

@@ -14,7 +14,7 @@ import type { Check } from '../checks/types.js';
 import type { Tool } from '../tools/define-tool.js';
 import type { Tracer } from '../trace/tracer.js';
 import type { ContextPolicy } from './context-window.js';
-import { emptyLoopState, resolveLoopOptions, type LoopDetectorOptions } from '../checks/loop-detector.js';
+import { resolveLoopOptions, type LoopDetectorOptions } from '../checks/loop-detector.js';
 import { resolveModel } from './resolve-model.js';
 import {
   checkChecks,
@@ -211,7 +211,7 @@ export function defineAgent<Output = string>(options: AgentOptions<Output>): Age
       repairs: { output: 0, toolArguments: 0 },
       reasks: {},
       checks: [],
-      loop: emptyLoopState(),
+      loop: {},
       elapsedMs: 0,
     };
   }

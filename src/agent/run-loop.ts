@@ -74,7 +74,7 @@ async function loop(ctx: RunContext, conditions: StopCondition[]): Promise<Stop>
     state.steps.push(record);
     state.messages.push(response.message);
     if (response.message.toolCalls?.length) {
-      state.pending = { message: response.message, results: {}, started: [], approvals: [] };
+      state.pending = { message: response.message, results: [], started: [], approvals: [] };
       // A call that overspent does not get its tools run: the budget is a hard stop.
       const overspent = firstStop(ctx, conditions, true);
       if (overspent) {

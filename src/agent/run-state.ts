@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SextantError } from '../errors.js';
-import type { RunState } from './types.js';
+import type { RunState, ToolResultRecord } from './types.js';
 
 export const RUN_STATE_VERSION = 1;
 
@@ -17,8 +17,12 @@ const runStateShape = z.looseObject({
   repairs: z.object({ output: z.number(), toolArguments: z.number() }),
   reasks: z.record(z.string(), z.number()),
   checks: z.array(z.unknown()),
-  loop: z.looseObject({ observations: z.array(z.unknown()) }),
+  // States saved before the window was derived also hold its observations: ignored, rebuilt from the steps.
+  loop: z.looseObject({ warnedAtStep: z.number().optional() }),
   elapsedMs: z.number(),
+  pending: z
+    .looseObject({ message: z.looseObject({ role: z.literal('assistant') }), results: z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]) })
+    .optional(),
   metadata: z.looseObject({}),
   question: z.string().optional(),
   completed: z.looseObject({ text: z.string(), detail: z.string() }).optional(),
@@ -45,5 +49,9 @@ export function parseRunState(value: unknown): RunState {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new SextantError('RUN_STATE_INVALID', `The run state is malformed: ${issues}`, { context: { issues: parsed.error.issues } });
   }
-  return structuredClone(json) as RunState;
+  const state = structuredClone(json) as RunState;
+  // States saved before the results of a pending step were a list hold them keyed by call id.
+  const results: unknown = state.pending?.results;
+  if (state.pending && !Array.isArray(results)) state.pending.results = Object.values(results as Record<string, ToolResultRecord>);
+  return state;
 }

@@ -41,61 +41,14 @@ export interface RunToolOptions {
  */
 export async function runTool(tool: Tool, call: ToolCall, input: unknown, options: RunToolOptions): Promise<ToolResultRecord> {
   const started = performance.now();
-  const timeoutMs = tool.timeoutMs ?? options.defaultTimeoutMs;
   let attempt = 0;
   let lastError: SextantError | undefined;
   let delayMs = 0;
   while (attempt <= tool.retries) {
     attempt++;
     if (delayMs > 0) await sleep(delayMs, options.signal);
-    // The attempt's signal is made on first use (most tools never read it) and chained to the
-    // run's signal by a listener, cheaper than AbortSignal.any on the hot path. The wait ends on
-    // abort or timeout even if the tool ignores its signal.
-    let controller: AbortController | undefined;
-    let abortedWith: unknown;
-    const abortAttempt = (reason: unknown) => {
-      abortedWith = reason;
-      controller?.abort(reason);
-    };
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let forwardAbort: (() => void) | undefined;
-    let timedOut: SextantError | undefined;
     try {
-      const output = await new Promise<unknown>((resolve, reject) => {
-        forwardAbort = () => {
-          abortAttempt(options.signal.reason);
-          reject(options.signal.reason);
-        };
-        if (options.signal.aborted) return forwardAbort();
-        options.signal.addEventListener('abort', forwardAbort, { once: true });
-        timer = setTimeout(() => {
-          timedOut = new SextantError('TOOL_TIMEOUT', `tool "${tool.name}" timed out after ${timeoutMs}ms`, {
-            retryable: true,
-            context: { tool: tool.name, timeoutMs },
-          });
-          abortAttempt(timedOut);
-          reject(timedOut);
-        }, timeoutMs);
-        const ctx = {
-          get signal(): AbortSignal {
-            if (!controller) {
-              controller = new AbortController();
-              if (abortedWith !== undefined) controller.abort(abortedWith);
-            }
-            return controller.signal;
-          },
-          runId: options.runId,
-          sessionId: options.sessionId,
-          toolCallId: call.id,
-          attempt,
-          logger: options.logger,
-        };
-        try {
-          Promise.resolve(tool.execute(input, ctx)).then(resolve, reject);
-        } catch (error) {
-          reject(error);
-        }
-      });
+      const output = await attemptOnce(tool, call, input, options, attempt);
       const checked = validateOutput(tool, output);
       return {
         toolCallId: call.id,
@@ -109,15 +62,11 @@ export async function runTool(tool: Tool, call: ToolCall, input: unknown, option
       };
     } catch (error) {
       if (options.signal.aborted) throw options.signal.reason ?? error;
-      const thrown = timedOut ?? error;
-      lastError = toSextantError(thrown, 'TOOL_ERROR');
-      if (attempt > tool.retries || isSextantError(thrown, 'TOOL_OUTPUT_INVALID') || !tool.retryOn(thrown, attempt)) break;
+      lastError = toSextantError(error, 'TOOL_ERROR');
+      if (attempt > tool.retries || isSextantError(error, 'TOOL_OUTPUT_INVALID') || !tool.retryOn(error, attempt)) break;
       const wait = retryWait(lastError, attempt);
       if (wait === undefined) break;
       delayMs = wait;
-    } finally {
-      clearTimeout(timer);
-      if (forwardAbort) options.signal.removeEventListener('abort', forwardAbort);
     }
   }
   const error = lastError!;
@@ -138,6 +87,63 @@ export async function runTool(tool: Tool, call: ToolCall, input: unknown, option
     durationMs: performance.now() - started,
   };
 }
+
+/**
+ * One attempt. A tool that answers synchronously is done before any timer or listener is set up
+ * (most tools in a step are cheap lookups). An asynchronous one races its timeout and the run's
+ * abort: the wait ends on either even if the tool ignores its signal. The attempt's signal is made
+ * on first use (most tools never read it), chained to the run's by the same listener.
+ */
+function attemptOnce(tool: Tool, call: ToolCall, input: unknown, options: RunToolOptions, attempt: number): unknown {
+  if (options.signal.aborted) throw options.signal.reason;
+  let controller: AbortController | undefined;
+  let abortedWith: unknown;
+  const context = {
+    get signal(): AbortSignal {
+      if (!controller) {
+        controller = new AbortController();
+        if (abortedWith !== undefined) controller.abort(abortedWith);
+      }
+      return controller.signal;
+    },
+    runId: options.runId,
+    sessionId: options.sessionId,
+    toolCallId: call.id,
+    attempt,
+    logger: options.logger,
+  };
+  const returned = tool.execute(input, context);
+  if (!isThenable(returned)) return returned;
+  const timeoutMs = tool.timeoutMs ?? options.defaultTimeoutMs;
+  const abortAttempt = (reason: unknown) => {
+    abortedWith = reason;
+    controller?.abort(reason);
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let forwardAbort: (() => void) | undefined;
+  return new Promise<unknown>((resolve, reject) => {
+    forwardAbort = () => {
+      abortAttempt(options.signal.reason);
+      reject(options.signal.reason);
+    };
+    options.signal.addEventListener('abort', forwardAbort, { once: true });
+    timer = setTimeout(() => {
+      const timedOut = new SextantError('TOOL_TIMEOUT', `tool "${tool.name}" timed out after ${timeoutMs}ms`, {
+        retryable: true,
+        context: { tool: tool.name, timeoutMs },
+      });
+      abortAttempt(timedOut);
+      reject(timedOut);
+    }, timeoutMs);
+    returned.then(resolve, reject);
+  }).finally(() => {
+    clearTimeout(timer);
+    options.signal.removeEventListener('abort', forwardAbort!);
+  });
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 
 /** The wait before the next attempt: the error's `retryAfterMs` (undefined when too long to wait), else backoff with jitter. */
 function retryWait(error: SextantError, attempt: number): number | undefined {

@@ -3,7 +3,7 @@ import type { SextantError } from '../errors.js';
 import type { AssistantMessage, Cost, Message, RequestMetadata, ToolCall, Usage } from '../model/types.js';
 import type { CheckRecord } from '../checks/types.js';
 import type { InjectionAction, InjectionFinding } from '../security/injection.js';
-import type { LoopEvidence, StepObservation } from '../checks/loop-detector.js';
+import type { LoopEvidence } from '../checks/loop-detector.js';
 
 /**
  * Why a run stopped. Every stop has one of these and a human-readable detail: there is no
@@ -124,14 +124,16 @@ export interface RunState {
   /** A step whose tool calls are not all done: the model's message, the results so far, calls that started. */
   pending?: {
     message: AssistantMessage;
-    results: Record<string, ToolResultRecord>;
+    /** In the order they settled (a list, not keyed by call id: each new key would make a new object shape). */
+    results: ToolResultRecord[];
     started: string[];
     approvals: PendingApproval[];
   };
   repairs: { output: number; toolArguments: number };
   reasks: Record<string, number>;
   checks: CheckRecord[];
-  loop: { observations: StepObservation[]; warnedAtStep?: number };
+  /** The loop detector: the step it warned at (its window is rebuilt from the steps). */
+  loop: { warnedAtStep?: number };
   /** Wall-clock time the run has used so far, carried over on resume. */
   elapsedMs: number;
   /**

@@ -81,12 +81,7 @@ export function normalizeError(tool: string, message: string): string {
  * corrective message); a detection after a warning answers `stop`.
  */
 export function observeStep(state: LoopDetectorState, step: Omit<StepObservation, 'novel'>, options: LoopDetectorOptions): LoopVerdict {
-  const seenText = (text: string) => state.observations.some((o) => o.text === text);
-  const seenResult = (result: string) => state.observations.some((o) => o.calls.some((c) => c.result === result));
-  const novel = (step.text !== '' && !seenText(step.text)) || step.calls.some((c) => !seenResult(c.result));
-  state.observations.push({ ...step, novel });
-  if (state.observations.length > options.window) state.observations.splice(0, state.observations.length - options.window);
-
+  recordStep(state, step, options);
   const evidence = detect(state.observations, options);
   if (!evidence) return { action: 'none' };
   if (state.warnedAtStep === undefined) {
@@ -94,6 +89,15 @@ export function observeStep(state: LoopDetectorState, step: Omit<StepObservation
     return { action: 'warn', evidence };
   }
   return { action: 'stop', evidence };
+}
+
+/** Adds a step to the window without judging (also how a resumed run rebuilds its window from its steps). */
+export function recordStep(state: LoopDetectorState, step: Omit<StepObservation, 'novel'>, options: LoopDetectorOptions): void {
+  const seenText = (text: string) => state.observations.some((o) => o.text === text);
+  const seenResult = (result: string) => state.observations.some((o) => o.calls.some((c) => c.result === result));
+  const novel = (step.text !== '' && !seenText(step.text)) || step.calls.some((c) => !seenResult(c.result));
+  state.observations.push({ ...step, novel });
+  if (state.observations.length > options.window) state.observations.splice(0, state.observations.length - options.window);
 }
 
 export function detect(observations: StepObservation[], options: LoopDetectorOptions): LoopEvidence | undefined {

@@ -4,7 +4,7 @@ import { SextantError } from '../errors.js';
  * The step records of a checkpoint: what changed in a run's state since its last save, so a save
  * costs what the step added, not the whole run. The state is opaque JSON here (an object); its
  * top-level lists (messages, steps, checks) are taken to grow by appending, everything else is
- * compared by value:
+ * compared by identity, then by value (a field is replaced, never changed in place, when it changes):
  *
  *   { "set": { field: value }, "unset": [field], "lists": { list: { "keep": k, "from": i, "take": n, "items": [...] } } }
  *
@@ -12,10 +12,9 @@ import { SextantError } from '../errors.js';
  * `unset` the fields gone. A list entry makes the list the first `keep` saved elements, then
  * `take` saved elements from `from` (none when absent), then `items`: a list grown by appending
  * keeps its start; one the runner replaced by dropping its oldest turns (context compaction keeps
- * the question, then the latest turns) keeps those, found by identity. The last element saved is
- * never kept but written again, because the runner still fills it in after a save (a step's tool
- * results). An element before it changed in place would go unseen: such a change must replace the
- * element or the list (a contract of CheckpointStore).
+ * the question, then the latest turns) keeps those, found by identity. An element changed in
+ * place would go unseen: a change must replace the list with a new array holding a new element
+ * (a contract of CheckpointStore; the runner fills in a step's tool results that way).
  */
 export interface StateDelta {
   set?: Record<string, unknown>;
@@ -31,10 +30,13 @@ interface ListMark {
   last: unknown;
 }
 
-/** What the last save wrote: each field's JSON, and each list's mark. */
+/** What the last save wrote of one field: its value and JSON, or a list's mark; and the save that last saw it. */
+type FieldMark = { key: string; seenAt: number } & ({ value: unknown; text: string; mark?: undefined } | { mark: ListMark });
+
+/** What the last save wrote, field by field. */
 export interface WrittenState {
-  texts: Map<string, string>;
-  lists: Map<string, ListMark>;
+  fields: Map<string, FieldMark>;
+  saves: number;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -43,52 +45,53 @@ const listMark = (list: unknown[]): ListMark => ({ list, length: list.length, fi
 
 /** The whole state as JSON (what `JSON.stringify` gives), and what it wrote. */
 export function snapshotOf(state: JsonObject): { text: string; written: WrittenState } {
-  const written: WrittenState = { texts: new Map(), lists: new Map() };
+  const written: WrittenState = { fields: new Map(), saves: 0 };
   const parts: string[] = [];
-  for (const key of Object.keys(state)) {
-    const value = state[key];
+  for (const name of Object.keys(state)) {
+    const value = state[name];
     const text = JSON.stringify(value) as string | undefined;
     if (text === undefined) continue;
-    parts.push(`${JSON.stringify(key)}:${text}`);
-    if (Array.isArray(value)) written.lists.set(key, listMark(value));
-    else written.texts.set(key, text);
+    const key = JSON.stringify(name);
+    parts.push(`${key}:${text}`);
+    written.fields.set(name, Array.isArray(value) ? { key, seenAt: 0, mark: listMark(value) } : { key, seenAt: 0, value, text });
   }
   return { text: `{${parts.join(',')}}`, written };
 }
 
 /** The delta of `state` on what the last save wrote, as JSON; `written` is updated to this save. */
 export function deltaOf(state: JsonObject, written: WrittenState): string {
+  const save = ++written.saves;
   const set: string[] = [];
   const lists: string[] = [];
-  const seen = new Set<string>();
-  for (const key of Object.keys(state)) {
-    const value = state[key];
+  for (const name of Object.keys(state)) {
+    const value = state[name];
+    const field = written.fields.get(name);
     if (Array.isArray(value)) {
-      seen.add(key);
-      written.texts.delete(key);
-      const kept = keptRun(written.lists.get(key), value);
-      written.lists.set(key, listMark(value));
+      const key = field?.key ?? JSON.stringify(name);
+      const kept = keptRun(field?.mark, value);
+      written.fields.set(name, { key, seenAt: save, mark: listMark(value) });
       if (kept) {
         const run = kept.take > 0 ? `"from":${kept.from},"take":${kept.take},` : '';
-        lists.push(`${JSON.stringify(key)}:{"keep":${kept.keep},${run}"items":${JSON.stringify(value.slice(kept.keep + kept.take))}}`);
-      } else set.push(`${JSON.stringify(key)}:${JSON.stringify(value)}`);
+        lists.push(`${key}:{"keep":${kept.keep},${run}"items":${JSON.stringify(value.slice(kept.keep + kept.take))}}`);
+      } else set.push(`${key}:${JSON.stringify(value)}`);
+      continue;
+    }
+    if (field && !field.mark && field.value === value) {
+      field.seenAt = save;
       continue;
     }
     const text = JSON.stringify(value) as string | undefined;
     if (text === undefined) continue;
-    seen.add(key);
-    written.lists.delete(key);
-    if (written.texts.get(key) === text) continue;
-    written.texts.set(key, text);
-    set.push(`${JSON.stringify(key)}:${text}`);
+    const key = field?.key ?? JSON.stringify(name);
+    if (field?.mark || field?.text !== text) set.push(`${key}:${text}`);
+    written.fields.set(name, { key, seenAt: save, value, text });
   }
   const unset: string[] = [];
-  for (const map of [written.texts, written.lists])
-    for (const key of map.keys())
-      if (!seen.has(key)) {
-        map.delete(key);
-        unset.push(JSON.stringify(key));
-      }
+  for (const [name, field] of written.fields)
+    if (field.seenAt !== save) {
+      written.fields.delete(name);
+      unset.push(field.key);
+    }
   const parts: string[] = [];
   if (set.length) parts.push(`"set":{${set.join(',')}}`);
   if (unset.length) parts.push(`"unset":[${unset.join(',')}]`);
@@ -104,7 +107,7 @@ function keptRun(mark: ListMark | undefined, list: unknown[]): { keep: number; f
   if (!mark) return undefined;
   const saved = mark.list;
   if (saved.length < mark.length || (mark.length > 0 && (saved[0] !== mark.first || saved[mark.length - 1] !== mark.last))) return undefined;
-  const reusable = Math.max(mark.length - 1, 0);
+  const reusable = mark.length;
   let keep = 0;
   while (keep < reusable && keep < list.length && list[keep] === saved[keep]) keep++;
   let from = keep < list.length ? saved.indexOf(list[keep], keep + 1) : -1;
@@ -121,7 +124,7 @@ export function applyDelta(state: JsonObject, delta: StateDelta, where: { runId:
   for (const key of delta.unset ?? []) delete state[key];
   for (const [key, { keep, from = keep, take = 0, items }] of Object.entries(delta.lists ?? {})) {
     const list = state[key];
-    const reusable = Array.isArray(list) ? Math.max(list.length - 1, 0) : -1;
+    const reusable = Array.isArray(list) ? list.length : -1;
     if (!Array.isArray(list) || keep > reusable || from < keep || from + take > reusable) {
       throw new SextantError('RUN_STATE_INVALID', `Checkpoint record ${where.seq} of run ${where.runId} does not follow the one before it (list ${key})`, {
         context: { ...where, list: key, keep, from, take, length: Array.isArray(list) ? list.length : undefined },

@@ -53,15 +53,15 @@ function mutate(state: State, rnd: () => number, n: number): void {
       state.steps.push({ toolResults: [] });
       break;
     case 3:
-      // A step's tool results are filled in after it was saved.
-      if (state.steps.length) state.steps[state.steps.length - 1].toolResults = [{ content: `r${n}` }];
+      // A step's tool results are filled in after it was saved (a new record in a new list).
+      if (state.steps.length) state.steps = [...state.steps.slice(0, -1), { ...state.steps[state.steps.length - 1], toolResults: [{ content: `r${n}` }] }];
       break;
     case 4:
       // Context compaction and answer-now replace the conversation.
       state.messages = [{ role: 'system', content: `summary ${n}` }, ...state.messages.slice(-2)];
       break;
     case 5:
-      // The loop detector's window: appended, then cut at the front in place.
+      // A list appended to, then cut at the front in place (seen: its first element changed).
       state.checks.push(n);
       if (state.checks.length > 3) state.checks.splice(0, 1);
       break;
@@ -69,7 +69,7 @@ function mutate(state: State, rnd: () => number, n: number): void {
       state.usage = { totalTokens: n };
       break;
     case 7:
-      (state.toolCalls as Record<string, number>)[`t${n % 3}`] = n;
+      state.toolCalls = { ...(state.toolCalls as Record<string, number>), [`t${n % 3}`]: n };
       break;
     case 8:
       state.pending = rnd() < 0.5 ? undefined : { results: { [`c${n}`]: n }, started: [`c${n}`] };
@@ -102,7 +102,7 @@ describe('checkpointLog', () => {
       for (let n = 0; n < 40; n++) {
         for (let k = Math.floor(rnd() * 3); k >= 0; k--) mutate(state, rnd, n);
         state.elapsedMs = n;
-        await store.save({ runId: 'r', step: n, state, updatedAt: n, final: rnd() < 0.05 });
+        await store.save({ runId: 'r', step: n, state, updatedAt: n });
         const loaded = await store.load('r');
         expect({ seed, n, state: loaded?.state }).toEqual({ seed, n, state: json(state) });
         expect(loaded).toMatchObject({ step: n, updatedAt: n });

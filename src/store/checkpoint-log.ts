@@ -41,8 +41,8 @@ interface RunLog {
  * A CheckpointStore over a log of records (see CheckpointStore in agent/stores.ts for the contract).
  * A save computes its record at once, from the live state it is given (so later changes never
  * leak into it), and writes it after the run's earlier records. The log is compacted into one
- * snapshot when the run completes, and when the deltas since the last snapshot add up to
- * `snapshotRatio` times its size (DEFAULTS.store.checkpointSnapshotRatio says why).
+ * snapshot when the deltas since the last snapshot add up to `snapshotRatio` times its size
+ * (DEFAULTS.store.checkpointSnapshotRatio says why).
  */
 export function checkpointLog(backend: CheckpointLogBackend, snapshotRatio = DEFAULTS.store.checkpointSnapshotRatio): CheckpointStore {
   // Keyed by the state object: a resumed run's new state starts with a snapshot, and a finished run's log goes with its state.
@@ -96,7 +96,7 @@ export function checkpointLog(backend: CheckpointLogBackend, snapshotRatio = DEF
       const fields = state as Record<string, unknown>;
       const log = logs.get(state);
       const base = { runId: record.runId, step: record.step, updatedAt: record.updatedAt };
-      if (log && !log.failed && log.runId === record.runId && log.deletes === deletes && !record.final && log.deltaBytes < log.snapshotBytes * snapshotRatio) {
+      if (log && !log.failed && log.runId === record.runId && log.deletes === deletes && log.deltaBytes < log.snapshotBytes * snapshotRatio) {
         const body = deltaOf(fields, log.written);
         log.seq += 1;
         log.deltaBytes += body.length;

@@ -10,8 +10,6 @@ export interface CheckpointRecord {
   /** Versioned JSON, opaque here: the agent runtime's run state says how to read it (its own `version` field). */
   state: unknown;
   updatedAt: number;
-  /** The run completed: this is its last save, and the store may compact what it holds for the run into one record. */
-  final?: boolean;
 }
 
 /**
@@ -21,8 +19,9 @@ export interface CheckpointRecord {
  *   and resolves once that state is durable. It reads the state at once: later changes are never
  *   part of it. It may write only what changed since its last save of the same state object
  *   (the built-in stores append a step record; see checkpoint-log.ts), which holds when the
- *   state's top-level lists only grow by appending (their last element may still change until the
- *   next save); to change an earlier element, replace the list with a new array. Any other
+ *   state is never changed in place below its top level: a field that changes is given a new
+ *   value (object or array), and a top-level list grows by appending; to change an element,
+ *   replace the list with a new array holding a new element. Any other
  *   object (a copy, a resumed state) is saved whole.
  * - Saves of one run are written in the order they were called. After a failed save, the saves
  *   already queued behind it fail too, and the next one writes the whole state again.

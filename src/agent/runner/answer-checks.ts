@@ -22,7 +22,7 @@ export async function judgeAnswer(ctx: RunContext, message: AssistantMessage, ma
   if (agent.outputSchema) {
     const parsed = parseOutput(agent.outputSchema, text);
     if (!parsed.ok) {
-      state.repairs.output++;
+      state.repairs = { ...state.repairs, output: state.repairs.output + 1 };
       if (!mayRetry || state.repairs.output > agent.repairs.output) {
         const detail = `the answer failed the output schema ${state.repairs.output} times (limit ${agent.repairs.output} repairs): ${parsed.error}`;
         const error = new SextantError('OUTPUT_INVALID', `the answer does not match the output schema: ${parsed.error}`, { context: { answer: text } });

@@ -41,7 +41,7 @@ export function closingToolMessages(state: RunState, notRun: string): ToolMessag
   if (!state.pending) return [];
   const { results, message } = state.pending;
   return (message.toolCalls ?? []).map((call) => {
-    const done = results[call.id];
+    const done = results.find((r) => r.toolCallId === call.id);
     return done ? toolMessage(done) : { role: 'tool', toolCallId: call.id, name: call.name, content: notRun, isError: true };
   });
 }

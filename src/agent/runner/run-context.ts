@@ -9,12 +9,13 @@ import type { Tracer } from '../../trace/tracer.js';
 import { ATTR, EVENTS, OPERATIONS } from '../../trace/attributes.js';
 import { UNTRUSTED_CONTENT_POLICY, type InjectionAction } from '../../security/injection.js';
 import type { ContextPolicy } from '../context-window.js';
-import type { LoopDetectorOptions } from '../../checks/loop-detector.js';
+import type { LoopDetectorOptions, LoopDetectorState } from '../../checks/loop-detector.js';
 import type { CheckpointStore, SessionStore } from '../../store/index.js';
 import { NOOP_SPAN, startSpan, type Span } from '../tracing.js';
 import type { UntrustedContentOptions } from '../untrusted.js';
 import type { AgentEvent, ApprovalDecision, Limits, RunState } from '../types.js';
 import { questionOf } from './conversation.js';
+import { loopWindow } from './loop-check.js';
 
 /** Everything about an agent the loop needs, resolved once at definition. */
 export interface AgentCore<Output> {
@@ -69,6 +70,8 @@ export interface RunContext<Output = unknown> {
   answer: { text: string; output?: unknown };
   /** What the run's model calls in flight may still cost: parallel calls reserve against the same cost limit. */
   reservedUsd: number;
+  /** The loop detector's window: derived from the closed steps (see loop-check), not saved. */
+  readonly loop: LoopDetectorState;
   /** Input tokens a call may send, once computed (see context-fit). */
   contextBudget?: number;
   readonly startedAt: number;
@@ -115,6 +118,7 @@ export function createRunContext<Output>(agent: AgentCore<Output>, state: RunSta
     }),
     stepSpan: NOOP_SPAN,
     answer: { text: '' },
+    loop: loopWindow(state, agent.tools, agent.loopDetector),
     reservedUsd: 0,
     startedAt: performance.now(),
     elapsedBefore: state.elapsedMs,
@@ -138,6 +142,6 @@ export async function checkpoint(ctx: RunContext): Promise<void> {
   state.elapsedMs = ctx.elapsedBefore + (performance.now() - ctx.startedAt);
   if (!ctx.agent.checkpoints) return;
   // The live state: the store writes what changed since its last save of it (a completed run is compacted).
-  await ctx.agent.checkpoints.save({ runId: state.runId, step: state.steps.length, state, updatedAt: Date.now(), final: state.completed !== undefined });
+  await ctx.agent.checkpoints.save({ runId: state.runId, step: state.steps.length, state, updatedAt: Date.now() });
   ctx.stepSpan.event(EVENTS.CHECKPOINT, { [ATTR.STEP_INDEX]: state.steps.length });
 }

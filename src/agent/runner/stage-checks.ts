@@ -93,7 +93,7 @@ function recordCheck(ctx: RunContext, span: Span, check: Check, verdict: CheckRe
 function onFailure(ctx: RunContext, check: Check, reason: string, mayReask: boolean): { reask?: string; stop?: Stop } {
   const used = ctx.state.reasks[check.name] ?? 0;
   if (mayReask && check.onFail === 'reask' && used < check.maxReasks) {
-    ctx.state.reasks[check.name] = used + 1;
+    ctx.state.reasks = { ...ctx.state.reasks, [check.name]: used + 1 };
     return { reask: `Your previous answer failed the check "${check.name}": ${reason}\nReflect on what went wrong and answer again.` };
   }
   const exhausted = check.onFail === 'reask' && mayReask ? ` after ${used} re-asks` : '';

@@ -36,7 +36,7 @@ export function admitToolCalls(ctx: RunContext, settle: (result: ToolResultRecor
   const admission: Admission = { runnable: [], approvals: [] };
   const stepCounts = new Map<string, number>();
   for (const call of pending.message.toolCalls ?? []) {
-    if (pending.results[call.id]) continue;
+    if (state.pending!.results.some((r) => r.toolCallId === call.id)) continue;
     const tool = agent.tools.get(call.name);
     if (!tool) {
       const available = [...agent.tools.keys()].join(', ') || 'none';
@@ -46,7 +46,7 @@ export function admitToolCalls(ctx: RunContext, settle: (result: ToolResultRecor
     const parsed = parseToolArguments(tool, call);
     if (!parsed.ok) {
       if (parsed.malformedJson) {
-        state.repairs.toolArguments++;
+        state.repairs = { ...state.repairs, toolArguments: state.repairs.toolArguments + 1 };
         if (state.repairs.toolArguments > agent.repairs.toolArguments) {
           admission.stop = {
             reason: 'output_invalid',

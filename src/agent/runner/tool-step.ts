@@ -6,7 +6,7 @@ import { ATTR, EVENTS, OPERATIONS } from '../../trace/attributes.js';
 import { runTool } from '../run-tool.js';
 import { NOOP_SPAN, startSpan, type Span } from '../tracing.js';
 import { guardToolResult } from '../untrusted.js';
-import type { ToolInjectionVerdict, ToolResultRecord } from '../types.js';
+import type { RunState, ToolInjectionVerdict, ToolResultRecord } from '../types.js';
 import { checkToolResult } from './answer-checks.js';
 import { toolMessage } from './conversation.js';
 import { observeLoop } from './loop-check.js';
@@ -22,17 +22,16 @@ import { admitToolCalls, type RunnableCall } from './tool-admission.js';
  */
 export async function runToolStep(ctx: RunContext): Promise<Stop | undefined> {
   const { state, options } = ctx;
-  const pending = state.pending!;
   const step = state.steps.length;
   const settle = (result: ToolResultRecord) => {
-    pending.results[result.toolCallId] = result;
+    updatePending(ctx, (pending) => ({ results: [...pending.results, result] }));
     options.emit?.({ type: 'tool-result', step, result });
   };
   const admission = admitToolCalls(ctx, settle);
   if (admission.stop) return admission.stop;
   await pool(admission.runnable, ctx.agent.maxParallelTools, (call) => executeCall(ctx, step, call, settle));
   if (admission.approvals.length > 0) {
-    pending.approvals = admission.approvals;
+    updatePending(ctx, () => ({ approvals: admission.approvals }));
     return {
       reason: 'approval_required',
       detail: `waiting for approval of ${admission.approvals.map((a) => `${a.toolName} (${a.toolCallId})`).join(', ')}`,
@@ -41,17 +40,21 @@ export async function runToolStep(ctx: RunContext): Promise<Stop | undefined> {
   }
 
   // Every call has a result: close the step.
-  const results = (pending.message.toolCalls ?? []).map((c) => pending.results[c.id]);
+  const pending = state.pending!;
+  const results = (pending.message.toolCalls ?? []).map((c) => pending.results.find((r) => r.toolCallId === c.id)!);
   const reasks: Message[] = [];
-  for (const result of results) {
-    const outcome = await checkToolResult(ctx, result);
-    if (outcome.stop) return outcome.stop;
-    if (outcome.reask) reasks.push({ role: 'user', content: outcome.reask });
+  if (ctx.agent.checks.some((check) => check.stage === 'tool-result')) {
+    for (const result of results) {
+      const outcome = await checkToolResult(ctx, result);
+      if (outcome.stop) return outcome.stop;
+      if (outcome.reask) reasks.push({ role: 'user', content: outcome.reask });
+    }
   }
   for (const result of results) state.messages.push(toolMessage(result));
   state.messages.push(...reasks);
-  const record = state.steps[state.steps.length - 1];
-  record.toolResults = results;
+  // A new record in a new list, never the saved one changed in place: a checkpoint writes only the elements it has not seen.
+  const record = { ...state.steps[state.steps.length - 1], toolResults: results };
+  state.steps = [...state.steps.slice(0, -1), record];
   state.pending = undefined;
   options.emit?.({ type: 'step-finish', step: record });
   const loopStop = observeLoop(ctx, step, pending.message, results);
@@ -65,15 +68,17 @@ async function executeCall(ctx: RunContext, step: number, { call, tool, input }:
   const { state, agent } = ctx;
   ctx.options.emit?.({ type: 'tool-call', step, toolCall: call });
   if (!tool.idempotent) {
-    state.pending!.started.push(call.id);
+    updatePending(ctx, (pending) => ({ started: [...pending.started, call.id] }));
     await checkpoint(ctx);
   }
-  const span = startSpan(agent.tracer, {
-    kind: 'tool',
-    name: `execute_tool ${tool.name}`,
-    parent: ctx.stepSpan,
-    attributes: { [ATTR.OPERATION]: OPERATIONS.EXECUTE_TOOL, [ATTR.TOOL_NAME]: tool.name, [ATTR.TOOL_CALL_ID]: call.id, [ATTR.TOOL_INPUT]: input },
-  });
+  const span = agent.tracer
+    ? startSpan(agent.tracer, {
+        kind: 'tool',
+        name: `execute_tool ${tool.name}`,
+        parent: ctx.stepSpan,
+        attributes: { [ATTR.OPERATION]: OPERATIONS.EXECUTE_TOOL, [ATTR.TOOL_NAME]: tool.name, [ATTR.TOOL_CALL_ID]: call.id, [ATTR.TOOL_INPUT]: input },
+      })
+    : NOOP_SPAN;
   try {
     const raw = await runTool(tool, call, input, {
       signal: ctx.signal,
@@ -82,12 +87,14 @@ async function executeCall(ctx: RunContext, step: number, { call, tool, input }:
       defaultTimeoutMs: DEFAULTS.agent.toolTimeoutMs,
       logger: spanLogger(span),
     });
-    state.toolCalls[call.name] = (state.toolCalls[call.name] ?? 0) + 1;
+    state.toolCalls = { ...state.toolCalls, [call.name]: (state.toolCalls[call.name] ?? 0) + 1 };
     const result = tool.trusted ? raw : guardToolResult(raw, agent.untrustedContent);
-    // The span keeps what the tool returned; the record holds what the model was given.
-    span.set({ [ATTR.TOOL_OUTPUT]: raw.content, [ATTR.TOOL_IS_ERROR]: result.isError, [ATTR.TOOL_ATTEMPTS]: result.attempts });
-    if (result.injection) recordInjection(span, result.injection);
-    span.end('ok');
+    if (span !== NOOP_SPAN) {
+      // The span keeps what the tool returned; the record holds what the model was given.
+      span.set({ [ATTR.TOOL_OUTPUT]: raw.content, [ATTR.TOOL_IS_ERROR]: result.isError, [ATTR.TOOL_ATTEMPTS]: result.attempts });
+      if (result.injection) recordInjection(span, result.injection);
+      span.end('ok');
+    }
     settle(result);
     if (!tool.idempotent) await checkpoint(ctx);
   } catch (error) {
@@ -95,6 +102,12 @@ async function executeCall(ctx: RunContext, step: number, { call, tool, input }:
     span.end(ctx.signal.aborted ? 'interrupted' : 'error', { code: err.code, message: err.message });
     throw err;
   }
+}
+
+/** The pending step with some fields new: a new object, never the saved one changed in place (see CheckpointStore). */
+function updatePending(ctx: RunContext, change: (pending: NonNullable<RunState['pending']>) => Partial<NonNullable<RunState['pending']>>): void {
+  const pending = ctx.state.pending!;
+  ctx.state.pending = { ...pending, ...change(pending) };
 }
 
 const NOOP_LOGGER: ToolLogger = { debug() {}, info() {}, warn() {}, error() {} };
