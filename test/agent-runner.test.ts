@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { defineAgent, defineTool, memorySessionStore } from '../src/agent/index.js';
 import { defineCheck } from '../src/checks/define-check.js';
 import { relevanceCheck } from '../src/checks/graders/relevance.js';
-import type { ModelRequest } from '../src/model/types.js';
+import type { ModelRequest, ModelResponse } from '../src/model/types.js';
+import type { Middleware } from '../src/pipeline/middleware.js';
 import { scriptedModel, type ScriptedReply } from '../src/model/providers/scripted/provider.js';
 import { preloadTokenizer } from '../src/model/tokens.js';
 import { ATTR } from '../src/trace/attributes.js';
@@ -89,6 +90,28 @@ describe('judge calls are calls of the run (2)', () => {
     expect(refused.stopReason).toBe('max_cost');
     expect(model.requests.slice(before).filter(isJudgeCall)).toHaveLength(0);
     expect(refused.cost.totalUsd).toBeLessThanOrEqual(0.06);
+  });
+
+  it('a check streaming from the run’s model sees the run’s own stop reason when the run times out', async () => {
+    let seen: unknown;
+    const streaming = defineCheck({
+      name: 'streaming-judge',
+      stage: 'answer',
+      onFail: 'block',
+      run: async ({ model, modelName, signal }) => {
+        try {
+          for await (const event of model.stream({ model: modelName, messages: [{ role: 'user', content: 'judge' }] }, { signal })) void event;
+        } catch (error) {
+          seen = error;
+          throw error;
+        }
+        return { pass: true, reason: 'ok' };
+      },
+    });
+    const model = scriptedModel({ replies: [{ text: 'An answer.' }, { hang: true }] });
+    const result = await defineAgent({ model, checks: [streaming], limits: { timeoutMs: 300 } }).run('question');
+    expect(result.stopReason).toBe('timeout');
+    expect(seen).toMatchObject({ code: 'TIMEOUT' });
   });
 });
 
@@ -246,5 +269,35 @@ describe('input guardrails', () => {
     expect(result.stopReason).toBe('completed');
     expect(result.checks.map((c) => [c.check, c.stage])).toEqual([['no-card-numbers', 'input']]);
     expect(() => defineCheck({ name: 'x', stage: 'input', onFail: 'reask', run: () => ({ pass: true, reason: '' }) })).toThrow(/blocks or warns/);
+  });
+});
+
+describe('one tracing middleware for both fronts', () => {
+  it('the agent’s model spans carry the target that answered and what a cache hit saved, as the gateway’s do', async () => {
+    let stored: ModelResponse | undefined;
+    // A cache stage in its documented place: the second identical call is served from memory, with its saving in meta.
+    const memo: Middleware = {
+      name: 'memo',
+      async generate(request, context, next) {
+        if (stored) return { ...stored, cost: { inputUsd: 0, outputUsd: 0, totalUsd: 0 }, meta: { ...stored.meta, cache: 'hit', savedUsd: 0.0042 } };
+        stored = await next(request, context);
+        return stored;
+      },
+      stream: (request, context, next) => next(request, context),
+    };
+    const tracer = createMemoryTracer();
+    const agent = defineAgent({
+      model: 'scripted:m',
+      providers: { scripted: scriptedModel({ replies: [{ text: 'Order A1 shipped.' }] }) },
+      tracer,
+      middleware: [{ before: 'cache', use: memo }],
+    });
+    await agent.run('where is A1?');
+    await agent.run('where is A1?');
+    const spans = tracer.spans.filter((s) => s.kind === 'model');
+    expect(spans).toHaveLength(2);
+    expect(spans[0].attributes).toMatchObject({ [ATTR.TARGET]: 'scripted:m' });
+    expect(spans[0].attributes[ATTR.CACHE_SAVED_USD]).toBeUndefined();
+    expect(spans[1].attributes).toMatchObject({ [ATTR.TARGET]: 'scripted:m', [ATTR.CACHE_STATUS]: 'hit', [ATTR.CACHE_SAVED_USD]: 0.0042 });
   });
 });

@@ -2,19 +2,8 @@
 export { loadSuite, parseSuite, type EvalSuite, type EvalCase, type EvalCheckRef, type EvalExpectations } from './suite.js';
 export { loadAgentModule, type AgentFactory, type AgentModule, type AgentSetup, type LoadAgentModuleOptions } from './agent-module.js';
 export { resolveAgentModule } from './resolve-agent-module.js';
-export {
-  compareRecordings,
-  loadRecording,
-  recordingFromSpans,
-  replayRun,
-  type Divergence,
-  type DivergenceKind,
-  type RecordedModelCall,
-  type RecordedToolCall,
-  type Recording,
-  type ReplayOptions,
-  type ReplayResult,
-} from './replay.js';
+export { loadRecording, recordingFromSpans, type RecordedModelCall, type RecordedToolCall, type Recording } from './recording.js';
+export { compareRecordings, replayRun, type Divergence, type DivergenceKind, type ReplayOptions, type ReplayResult } from './replay.js';
 export { runSuite, type RunSuiteOptions, type EvalProgress } from './run-suite.js';
 export { checkExpectations, documentsOfRun, gradeWithChecks, resolveCheck, type Assertion } from './grade.js';
 export { passAt1, passHatK } from './metrics.js';

@@ -1,13 +1,13 @@
 import { hostname } from 'node:os';
 import { DEFAULTS } from '../defaults.js';
 import { SextantError } from '../errors.js';
-import type { TraceStatus } from '../store/core-tables.js';
 import { messagesDelta } from '../store/message-delta.js';
 import type { SpanWrite, TraceBatch, TraceCountsWrite, TraceEndWrite, TraceStartWrite } from '../store/trace-batch.js';
 import type { TraceRepository } from '../store/traces.js';
 import { ATTR } from './attributes.js';
-import { newSpanId, newTraceId, nowMs } from './ids.js';
-import type { SpanHandle, SpanKind, SpanStatus, StartSpanOptions, Tracer } from './tracer.js';
+import { nowMs } from './ids.js';
+import type { SpanHandle, SpanStatus, StartSpanOptions, Tracer } from './tracer.js';
+import { num, optionalNum, str, StoreSpan, toJson, traceStatus, type QueuedSpan, type SpanSink } from './store-span.js';
 
 export interface StoreTracerOptions {
   /** Where spans go: `sqlTraceRepository(store)` for SQLite or Postgres. */
@@ -59,97 +59,12 @@ export interface StoreTracer extends Tracer {
   close(): Promise<void>;
 }
 
-/** A finished span waiting in the queue. Everything else (merging, JSON, redaction, totals) happens at flush. */
-interface QueuedSpan {
-  span: StoreSpan;
-  status: string;
-  endedAt: number | null;
-  error: { code?: string; message: string } | null;
-  /** The open root span written at its start: its attributes as they were then. */
-  startAttributes?: Record<string, unknown>;
-}
-
 const HOST = hostname();
 
 /** The smallest slice: below this a commit per slice costs more than the stall it avoids. */
 const MIN_SLICE_SPANS = 16;
 
-function toJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? 'null';
-  } catch (error) {
-    // A cyclic or BigInt value must not lose the whole span: keep a marker that says why.
-    return JSON.stringify({ 'sextant.serialization_error': (error as Error).message });
-  }
-}
-
-function num(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
-}
-
-function optionalNum(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-function str(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
-}
-
-/** A run that ended without an exception but on a stop other than `completed` did not complete. */
-function traceStatus(status: SpanStatus, stopReason: string | null): TraceStatus {
-  if (status !== 'ok') return status;
-  return stopReason === null || stopReason === 'completed' ? 'completed' : 'stopped';
-}
-
-class StoreSpan implements SpanHandle {
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly parentId: string | null;
-  readonly kind: SpanKind;
-  readonly name: string;
-  readonly startedAt: number;
-  /**
-   * The attribute objects as passed (start, then each `set`), merged at flush: the agent's path
-   * pays one array push per call. Callers must not mutate what they passed (see SpanHandle.set).
-   */
-  readonly parts: Record<string, unknown>[];
-  events: { name: string; at: number; attributes?: Record<string, unknown> }[] | undefined;
-  ended = false;
-
-  constructor(
-    private readonly tracer: StoreTracerImpl,
-    options: StartSpanOptions,
-  ) {
-    this.traceId = options.parent?.traceId ?? options.traceId ?? newTraceId();
-    this.spanId = newSpanId();
-    this.parentId = options.parent?.spanId ?? null;
-    this.kind = options.kind;
-    this.name = options.name;
-    this.startedAt = nowMs();
-    this.parts = options.attributes ? [options.attributes] : [];
-  }
-
-  set(attributes: Record<string, unknown>): void {
-    if (!this.ended) this.parts.push(attributes);
-  }
-
-  event(name: string, attributes?: Record<string, unknown>): void {
-    if (this.ended) return;
-    (this.events ??= []).push(attributes ? { name, at: nowMs(), attributes } : { name, at: nowMs() });
-  }
-
-  end(status: SpanStatus = 'ok', error?: { code?: string; message: string }): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.tracer.onEnd(this, status, error, nowMs());
-  }
-
-  merged(): Record<string, unknown> {
-    return this.parts.length === 1 ? this.parts[0] : Object.assign({}, ...this.parts);
-  }
-}
-
-class StoreTracerImpl implements StoreTracer {
+class StoreTracerImpl implements StoreTracer, SpanSink {
   private readonly repository: TraceRepository;
   private readonly redact: ((value: unknown) => unknown) | false;
   private readonly queueSize: number;

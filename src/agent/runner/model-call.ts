@@ -71,10 +71,15 @@ export async function invokeModel(ctx: RunContext, request: ModelRequest, option
     account(ctx, response);
     return response;
   } catch (error) {
-    throw signal.aborted ? abortReason(signal) : toSextantError(error);
+    throw callError(error, signal);
   } finally {
     release();
   }
+}
+
+/** What a failed call of the run throws: the run's own abort reason (timeout or cancel) when it was aborted, else the error as a SextantError. */
+export function callError(error: unknown, signal: AbortSignal): SextantError {
+  return signal.aborted ? abortReason(signal) : toSextantError(error);
 }
 
 /**

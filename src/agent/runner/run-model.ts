@@ -2,7 +2,7 @@ import type { EmbeddingRequest, ModelRequest } from '../../model/types.js';
 import type { Model } from '../../model/model.js';
 import type { Span } from '../tracing.js';
 import { admitCall } from './cost-reservation.js';
-import { account, invokeModel, modelSpanUnder } from './model-call.js';
+import { account, callError, invokeModel, modelSpanUnder } from './model-call.js';
 import { requestMetadata, type RunContext } from './run-context.js';
 
 /**
@@ -17,12 +17,15 @@ export function runModel(ctx: RunContext, parent: () => Span): Model {
     generate: (request, options) => invokeModel(ctx, withRun(request), { parent: parent(), signal: options?.signal }),
     async *stream(request, options) {
       const call = withRun(request);
+      const signal = options?.signal ?? ctx.signal;
       const release = admitCall(ctx, call);
       try {
-        for await (const event of ctx.agent.model.stream(call, { signal: options?.signal ?? ctx.signal, trace: modelSpanUnder(ctx, parent(), false) })) {
+        for await (const event of ctx.agent.model.stream(call, { signal, trace: modelSpanUnder(ctx, parent(), false) })) {
           if (event.type === 'finish') account(ctx, event.response);
           yield event;
         }
+      } catch (error) {
+        throw callError(error, signal);
       } finally {
         release();
       }
