@@ -25,9 +25,10 @@
  *             mock model. Ratio: its per-step overhead over Sextant's, paired per round. Target ≥ 3.
  * memory      Heap per 1,000 concurrent runs parked on a model call that never answers, after GC.
  *
- * In-process measurements run in interleaved rounds (the order rotates every round, the heap is collected
- * before each measurement) so machine noise falls on every side; each figure is the median over rounds,
- * after 3 warm-up rounds. The library is used through its public entry, compiled (dist/index.js; see ensureBuilt).
+ * The per-step measurements (step, checkpoint, ai-sdk) run in interleaved rounds, the order rotating every
+ * round so machine noise falls on every side, each in a fresh process after a warm-up measurement of its
+ * own (in one process, each kind's garbage and heap growth fell on the next); each figure is the median
+ * over rounds. The library is used through its public entry, compiled (dist/index.js; see ensureBuilt).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -55,6 +56,7 @@ const { values } = parseArgs({
     'cli-runs': { type: 'string', default: '3' },
     idle: { type: 'string', default: '1000' },
     'no-build': { type: 'boolean', default: false },
+    measure: { type: 'string' },
   },
 });
 const only = new Set(values.only.split(',').map((s) => s.trim()));
@@ -66,7 +68,6 @@ const STEPS = Number(values.steps);
 const TURNS = Number(values.turns);
 const CLI_RUNS = Number(values['cli-runs']);
 const IDLE = Number(values.idle);
-const WARMUP_ROUNDS = 3;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 setFlagsFromString('--expose-gc');
@@ -154,6 +155,7 @@ async function measureRuns(checkpoints: CheckpointStore | undefined): Promise<Me
   }
   const agentMs = performance.now() - started;
   // Baseline: the same requests, straight to a fresh scripted model.
+  gc(); // The baseline does not pay for the garbage the runs left.
   const bare = scriptedModel({ replies });
   const baselineStart = performance.now();
   for (const request of model.requests) await bare.generate(request);
@@ -193,6 +195,7 @@ async function measureAiSdk(): Promise<Measured> {
   }
   const agentMs = performance.now() - started;
   // Baseline: the mock model's own cost, the same call options straight to a fresh mock.
+  gc();
   const bare = mockModel();
   const baselineStart = performance.now();
   for (const options of model.doGenerateCalls) await bare.doGenerate(options);
@@ -203,34 +206,57 @@ async function measureAiSdk(): Promise<Measured> {
 const perStepUs = (ms: number, calls: number) => (ms * 1000) / calls;
 const overheadUs = (m: Measured) => perStepUs(m.agentMs - m.baselineMs, m.calls);
 
-if (want('step') || want('checkpoint') || want('ai-sdk')) {
-  const sqlitePath = join(tmpdir(), `sextant-bench-checkpoints-${process.pid}.db`);
-  const removeSqlite = () => {
-    for (const suffix of ['', '-wal', '-shm']) rmSync(sqlitePath + suffix, { force: true });
+const sqlitePath = join(tmpdir(), `sextant-bench-checkpoints-${process.pid}.db`);
+const removeSqlite = () => {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(sqlitePath + suffix, { force: true });
+};
+const none: StoreFactory = async () => ({ close: async () => {} });
+const memory: StoreFactory = async () => ({ checkpoints: memoryCheckpointStore(), close: async () => {} });
+const sqlite: StoreFactory = async () => {
+  const store = await openStore({ url: sqlitePath });
+  return {
+    checkpoints: sqlCheckpointStore(store),
+    close: async () => {
+      await store.close();
+      removeSqlite();
+    },
   };
-  const none: StoreFactory = async () => ({ close: async () => {} });
-  const memory: StoreFactory = async () => ({ checkpoints: memoryCheckpointStore(), close: async () => {} });
-  const sqlite: StoreFactory = async () => {
-    const store = await openStore({ url: sqlitePath });
-    return {
-      checkpoints: sqlCheckpointStore(store),
-      close: async () => {
-        await store.close();
-        removeSqlite();
-      },
-    };
-  };
-  const kinds: { name: string; measure: () => Promise<Measured> }[] = [{ name: 'plain', measure: () => measureSextant(none) }];
-  if (want('checkpoint')) kinds.push({ name: 'memory', measure: () => measureSextant(memory) }, { name: 'sqlite', measure: () => measureSextant(sqlite) });
-  if (want('ai-sdk')) kinds.push({ name: 'ai-sdk', measure: measureAiSdk });
+};
+const MEASURES: Record<string, () => Promise<Measured>> = {
+  plain: () => measureSextant(none),
+  memory: () => measureSextant(memory),
+  sqlite: () => measureSextant(sqlite),
+  'ai-sdk': measureAiSdk,
+};
 
-  const rounds: Record<string, Measured[]> = Object.fromEntries(kinds.map((k) => [k.name, []]));
-  for (let i = 0; i < WARMUP_ROUNDS + ROUNDS; i++) {
+/**
+ * One measurement in a process of its own: a warm-up measurement (the JIT settles), then the
+ * measured one, on a heap nothing else has touched. Sharing one process, each kind's garbage and
+ * heap growth fell on whichever kind ran next.
+ */
+function measureInChild(kind: string): Measured {
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--measure', kind, '--runs', String(RUNS), '--steps', String(STEPS), '--no-build'];
+  const child = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (child.status !== 0) throw new Error(`measuring ${kind} failed (exit ${child.status}): ${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Measured;
+}
+
+if (values.measure) {
+  const measure = MEASURES[values.measure];
+  if (!measure) throw new Error(`--measure: unknown kind "${values.measure}"`);
+  await measure();
+  console.log(JSON.stringify(await measure()));
+  process.exit(0);
+}
+
+if (want('step') || want('checkpoint') || want('ai-sdk')) {
+  const kinds = ['plain', ...(want('checkpoint') ? ['memory', 'sqlite'] : []), ...(want('ai-sdk') ? ['ai-sdk'] : [])];
+  const rounds: Record<string, Measured[]> = Object.fromEntries(kinds.map((k) => [k, []]));
+  for (let i = 0; i < ROUNDS; i++) {
     // Interleaved, the order rotating each round: A B C D, B C D A, ...
     for (let j = 0; j < kinds.length; j++) {
       const kind = kinds[(i + j) % kinds.length];
-      const m = await kind.measure();
-      if (i >= WARMUP_ROUNDS) rounds[kind.name].push(m);
+      rounds[kind].push(measureInChild(kind));
     }
   }
 
@@ -241,7 +267,7 @@ if (want('step') || want('checkpoint') || want('ai-sdk')) {
   // The least-disturbed round: on a shared machine, scheduler noise only ever adds time.
   const bestRound = Math.min(...plain.map(overheadUs));
   lines.push(
-    `rounds: ${ROUNDS} measured after ${WARMUP_ROUNDS} warm-up, interleaved (${kinds.map((k) => k.name).join(', ')}, rotating); each: ${RUNS} runs × ${STEPS + 1} model calls (${STEPS} no-op tool steps + answer); medians over rounds`,
+    `rounds: ${ROUNDS}, interleaved (${kinds.join(', ')}, rotating), each measurement in a fresh process after a warm-up measurement; each: ${RUNS} runs × ${STEPS + 1} model calls (${STEPS} no-op tool steps + answer); medians over rounds`,
     `sextant: ${agentStep.toFixed(1)} µs/step, bare scripted model ${bareCall.toFixed(1)} µs/call`,
     `step overhead: ${stepOverhead.toFixed(1)} µs/step median, ${bestRound.toFixed(1)} µs best round (target ≤ 30)`,
   );

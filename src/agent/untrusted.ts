@@ -34,8 +34,8 @@ export function resolveUntrustedOptions(options: UntrustedContentOptions = {}): 
 }
 
 /**
- * Scans an untrusted tool result and applies the action. The returned record's `content` is the
- * text the model is given (inside markers, added when the tool message is built); `injection`
+ * Scans an untrusted tool result (a record just made, not yet shared: it may be completed in
+ * place) and applies the action. The returned record's `content` is the text the model is given (inside markers, added when the tool message is built); `injection`
  * holds the verdict and what was done.
  */
 export function guardToolResult(result: ToolResultRecord, options: UntrustedContentOptions & { action: InjectionAction }): ToolResultRecord {
@@ -46,7 +46,7 @@ export function guardToolResult(result: ToolResultRecord, options: UntrustedCont
     action: verdict.injection ? options.action : ('none' as const),
     findings: verdict.findings,
   };
-  if (!verdict.injection || options.action === 'flag') return { ...result, injection };
+  if (!verdict.injection || options.action === 'flag') return Object.assign(result, { injection });
   if (options.action === 'strip') return { ...result, content: stripInjection(result.content, options), injection };
   const categories = [...new Set(verdict.findings.map((f) => f.category))].join(', ');
   const blocked: ToolResultRecord = {

@@ -130,7 +130,7 @@ function occurrences(observations: StepObservation[], key: string) {
 function repeat(observations: StepObservation[], options: LoopDetectorOptions): LoopEvidence | undefined {
   const last = observations[observations.length - 1];
   for (const call of last.calls) {
-    if (call.poller) continue;
+    if (call.poller || timesCalled(observations, call.key) < options.repeatThreshold) continue;
     const all = occurrences(observations, call.key);
     const requested = all.filter((o) => o.requested).length;
     // Retries the tool asked for are legitimate up to the allowance; past it they count again.
@@ -151,6 +151,13 @@ function repeat(observations: StepObservation[], options: LoopDetectorOptions): 
   return undefined;
 }
 
+/** How often a call appears in the window: most steps make new calls, and need no more than this. */
+function timesCalled(observations: StepObservation[], key: string): number {
+  let n = 0;
+  for (const o of observations) for (const c of o.calls) if (c.key === key) n++;
+  return n;
+}
+
 function signature(o: StepObservation): string {
   if (o.calls.length === 1) return o.calls[0].key;
   return o.calls.length
@@ -164,10 +171,12 @@ function signature(o: StepObservation): string {
 function cycle(observations: StepObservation[], options: LoopDetectorOptions): LoopEvidence | undefined {
   const n = observations.length;
   if (n < 4) return undefined;
-  const all = observations.map(signature);
+  const last = signature(observations[n - 1]);
+  let all: string[] | undefined;
   for (let period = 2; period <= options.maxCyclePeriod; period++) {
     // Cheap test first: the last step must repeat the step one period earlier.
-    if (n < 2 * period || all[n - 1] !== all[n - 1 - period]) continue;
+    if (n < 2 * period || last !== signature(observations[n - 1 - period])) continue;
+    all ??= observations.map(signature);
     for (const copies of [2, 3]) {
       const span = period * copies;
       if (n < span) break;
@@ -190,6 +199,7 @@ function cycle(observations: StepObservation[], options: LoopDetectorOptions): L
 }
 
 function noProgress(observations: StepObservation[], options: LoopDetectorOptions): LoopEvidence | undefined {
+  if (observations[observations.length - 1].novel) return undefined;
   const tail = observations.slice(-options.noProgressSteps);
   if (tail.length < options.noProgressSteps) return undefined;
   const stale = tail.every((o) => !o.novel && o.calls.every((c) => !c.poller && !c.retryRequested));

@@ -227,6 +227,7 @@ export function detectInjection(text: string, options: DetectOptions = {}): Inje
       in: 'text',
     });
   }
+  if (findings.length === 0) return { score: 0, injection: threshold <= 0, findings };
   // The same rule matching in several places is one signal, not several.
   const strongest = new Map<string, InjectionFinding>();
   for (const f of findings) {

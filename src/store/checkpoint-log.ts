@@ -95,17 +95,16 @@ export function checkpointLog(backend: CheckpointLogBackend, snapshotRatio = DEF
         return Promise.reject(new SextantError('RUN_STATE_INVALID', `The state of run ${record.runId} is not an object`, { context: { runId: record.runId } }));
       const fields = state as Record<string, unknown>;
       const log = logs.get(state);
-      const base = { runId: record.runId, step: record.step, updatedAt: record.updatedAt };
       if (log && !log.failed && log.runId === record.runId && log.deletes === deletes && log.deltaBytes < log.snapshotBytes * snapshotRatio) {
         const body = deltaOf(fields, log.written);
         log.seq += 1;
         log.deltaBytes += body.length;
-        return enqueue(log, { ...base, seq: log.seq, body });
+        return enqueue(log, { runId: record.runId, seq: log.seq, step: record.step, updatedAt: record.updatedAt, body });
       }
       const { text, written } = snapshotOf(fields);
       const next: RunLog = { runId: record.runId, written, seq: 0, snapshotBytes: text.length, deltaBytes: 0, deletes, tail: log?.tail, failed: false };
       logs.set(state, next);
-      return enqueue(next, { ...base, seq: 0, body: text });
+      return enqueue(next, { runId: record.runId, seq: 0, step: record.step, updatedAt: record.updatedAt, body: text });
     },
     async load(runId) {
       const records = await backend.read(runId);

@@ -1,7 +1,12 @@
 /** Runs `work` over `items`, at most `cap` at a time; the first failure is rethrown after the others settle. */
-export async function pool<T>(items: T[], cap: number, work: (item: T) => Promise<void>): Promise<void> {
-  if (items.length === 0) return;
+export function pool<T>(items: T[], cap: number, work: (item: T) => Promise<void>): Promise<void> {
+  // One call (most steps): its own promise, without a wrapper's extra turns.
   if (items.length === 1) return work(items[0]);
+  return poolMany(items, cap, work);
+}
+
+async function poolMany<T>(items: T[], cap: number, work: (item: T) => Promise<void>): Promise<void> {
+  if (items.length === 0) return;
   let next = 0;
   const errors: unknown[] = [];
   const worker = async () => {

@@ -141,7 +141,7 @@ export async function checkpoint(ctx: RunContext): Promise<void> {
   const { state } = ctx;
   state.elapsedMs = ctx.elapsedBefore + (performance.now() - ctx.startedAt);
   if (!ctx.agent.checkpoints) return;
-  // The live state: the store writes what changed since its last save of it (a completed run is compacted).
+  // The live state: the store writes what changed since its last save of it.
   await ctx.agent.checkpoints.save({ runId: state.runId, step: state.steps.length, state, updatedAt: Date.now() });
-  ctx.stepSpan.event(EVENTS.CHECKPOINT, { [ATTR.STEP_INDEX]: state.steps.length });
+  if (ctx.stepSpan !== NOOP_SPAN) ctx.stepSpan.event(EVENTS.CHECKPOINT, { [ATTR.STEP_INDEX]: state.steps.length });
 }
